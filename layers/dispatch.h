@@ -1,0 +1,43 @@
+// The single dispatch point every op goes through: the tensor's device picks the
+// implementation, and on the CPU its dtype picks the scalar type of the templated kernel.
+//
+//   dispatch(x, "relu",
+//            [&](auto s) { using T = decltype(s); cpu::relu<T>(...); },   // CPU, float or double
+//            [&] { cuda::relu(...); });                                  // CUDA, float32
+//
+// An op that has no CUDA kernel passes no second function and fails clearly on a GPU tensor.
+#pragma once
+#include "tensor/backend.h"
+#include "tensor/tensor.h"
+
+namespace maskoff {
+
+template <class CpuFn>
+void dispatch(const Tensor& x, const char* op, CpuFn&& cpu) {
+  MASKOFF_CHECK(!x.is_cuda(), op << ": no CUDA implementation for " << x.str());
+  visit_dtype(x.dtype(), cpu);
+}
+
+template <class CpuFn, class CudaFn>
+void dispatch(const Tensor& x, const char* op, CpuFn&& cpu, CudaFn&& cuda) {
+  if (x.is_cuda()) {
+#ifdef MASKOFF_WITH_CUDA
+    MASKOFF_CHECK(x.dtype() == DType::F32, op << ": CUDA kernels take float32, got " << x.str());
+    cuda();
+#else
+    (void)cuda;
+    MASKOFF_FAIL(op << ": this build of maskoff has no CUDA support");
+#endif
+  } else {
+    visit_dtype(x.dtype(), cpu);
+  }
+}
+
+// Checks shared by binary ops: same dtype, device and shape, each naming both sides.
+inline void check_binary(const Tensor& a, const Tensor& b, const char* op) {
+  check_same_device(a, b, op);
+  check_same_dtype(a, b, op);
+  check_same_shape(a, b, op);
+}
+
+}  // namespace maskoff
