@@ -1,0 +1,69 @@
+// CPU reference kernels for sums over all elements or over one dimension, and the
+// broadcast that is their backward. Sums accumulate in double in a fixed order, so the
+// result does not depend on the number of threads.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "tensor/parallel.h"
+
+namespace maskoff::cpu {
+
+// Sum of x[0..n): fixed-size chunks summed in parallel, then the chunk sums in order.
+template <class T>
+double sum_all(const T* x, int64_t n) {
+  constexpr int64_t kChunk = 1 << 14;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  parallel_for(
+      chunks,
+      [&](int64_t c) {
+        double s = 0;
+        const int64_t end = std::min(n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) s += x[i];
+        partial[static_cast<size_t>(c)] = s;
+      },
+      kParallelGrain / kChunk);
+  double s = 0;
+  for (double p : partial) s += p;
+  return s;
+}
+
+// Viewing x as [outer, d, inner]: y[o, i] = alpha * sum_k x[o, k, i]. Work is split over
+// (o, block of i) so that a reduction over the leading dimension still runs in parallel,
+// and each task walks its rows in memory order with a small double accumulator.
+template <class T>
+void sum_middle(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, double alpha) {
+  constexpr int64_t kBlock = 256;
+  const int64_t block = std::max<int64_t>(1, std::min(inner, kBlock));
+  const int64_t blocks = (inner + block - 1) / block;
+  parallel_for(
+      outer * blocks,
+      [&](int64_t t) {
+        const int64_t o = t / blocks, i0 = (t % blocks) * block;
+        const int64_t len = std::min(block, inner - i0);
+        double acc[kBlock] = {};
+        for (int64_t k = 0; k < d; ++k) {
+          const T* row = x + (o * d + k) * inner + i0;
+          for (int64_t i = 0; i < len; ++i) acc[i] += row[i];
+        }
+        for (int64_t i = 0; i < len; ++i) y[o * inner + i0 + i] = static_cast<T>(alpha * acc[i]);
+      },
+      kParallelGrain / std::max<int64_t>(1, d * block));
+}
+
+// The backward of sum_middle: gx[o, k, i] = alpha * gy[o, i].
+template <class T>
+void expand_middle(const T* gy, T* gx, int64_t outer, int64_t d, int64_t inner, T alpha) {
+  parallel_for(
+      outer * d,
+      [&](int64_t r) {
+        const T* src = gy + (r / d) * inner;
+        T* dst = gx + r * inner;
+        for (int64_t i = 0; i < inner; ++i) dst[i] = alpha * src[i];
+      },
+      kParallelGrain / std::max<int64_t>(1, inner));
+}
+
+}  // namespace maskoff::cpu

@@ -1,0 +1,90 @@
+// matmul and linear: shape checks and autograd around cpu::gemm. Each gradient is one
+// GEMM with transposed views of the saved operands:
+//   C = A B:        dA = dC B^T,   dB = A^T dC
+//   y = x W^T + b:  dx = dy W,     dW = dy^T x,   db = column sums of dy
+#include "layers/linear.h"
+
+#include "autograd/node.h"
+#include "layers/cpu/linear.h"
+#include "layers/cpu/reduce.h"
+#include "layers/dispatch.h"
+
+namespace maskoff {
+
+using autograd::record;
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
+namespace {
+// out [m, n] = op(a) op(b), with the same storage conventions as cpu::gemm.
+Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, int64_t m, int64_t k,
+            int64_t n, const char* op) {
+  Tensor c = empty({m, n}, a.dtype(), a.device());
+  dispatch(a, op, [&](auto s) {
+    using T = decltype(s);
+    cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);
+  });
+  return c;
+}
+
+void check_operands(const Tensor& a, const Tensor& b, const char* op) {
+  check_same_dtype(a, b, op);
+  check_same_device(a, b, op);
+}
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_dim(a, 2, "matmul", "a");
+  check_dim(b, 2, "matmul", "b");
+  check_operands(a, b, "matmul");
+  MASKOFF_CHECK(a.size(1) == b.size(0), "matmul: inner dimensions differ, "
+                                            << shape_str(a.shape()) << " x "
+                                            << shape_str(b.shape()));
+  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+  Tensor c = gemm(a, false, b, false, m, k, n, "matmul");
+  Tensor ad = a.detach(), bd = b.detach();
+  return record(c, "matmul", {a, b}, [ad, bd, m, k, n](const Tensor& gc, const Needs& need) {
+    return Grads{need[0] ? gemm(gc, false, bd, true, m, n, k, "matmul_backward") : Tensor(),
+                 need[1] ? gemm(ad, true, gc, false, k, m, n, "matmul_backward") : Tensor()};
+  });
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  check_dim(x, 2, "linear", "input");
+  check_dim(w, 2, "linear", "weight");
+  check_operands(x, w, "linear");
+  MASKOFF_CHECK(x.size(1) == w.size(1), "linear: input " << shape_str(x.shape())
+                                                         << " does not match weight [out, in] "
+                                                         << shape_str(w.shape()));
+  const int64_t rows = x.size(0), in = x.size(1), out = w.size(0);
+  if (bias.defined()) {
+    check_operands(x, bias, "linear");
+    MASKOFF_CHECK(bias.dim() == 1 && bias.size(0) == out,
+                  "linear: bias must have shape [" << out << "] for weight " << shape_str(w.shape())
+                                                   << ", got " << shape_str(bias.shape()));
+  }
+  Tensor y = gemm(x, false, w, true, rows, in, out, "linear");
+  if (bias.defined()) {
+    dispatch(y, "linear", [&](auto s) {
+      using T = decltype(s);
+      cpu::add_row_bias(y.data<T>(), bias.data<T>(), rows, out);
+    });
+  }
+  Tensor xd = x.detach(), wd = w.detach();
+  return record(y, "linear", {x, w, bias},
+                [xd, wd, rows, in, out](const Tensor& gy, const Needs& need) {
+                  Grads g(3);
+                  if (need[0]) g[0] = gemm(gy, false, wd, false, rows, out, in, "linear_backward");
+                  if (need[1]) g[1] = gemm(gy, true, xd, false, out, rows, in, "linear_backward");
+                  if (need[2]) {
+                    g[2] = empty({out}, gy.dtype(), gy.device());
+                    dispatch(gy, "linear_backward", [&](auto s) {
+                      using T = decltype(s);
+                      cpu::sum_middle(gy.data<T>(), g[2].data<T>(), 1, rows, out, 1.0);
+                    });
+                  }
+                  return g;
+                });
+}
+
+}  // namespace maskoff

@@ -1,0 +1,14 @@
+// Differentiable sums and means, over all elements or along one dimension.
+#pragma once
+#include "tensor/tensor.h"
+
+namespace maskoff {
+
+// Full reductions return a rank-0 tensor (shape {}). The mean of no elements is NaN.
+Tensor sum(const Tensor& x);
+Tensor mean(const Tensor& x);
+// Along `dim` (negative counts from the end); keepdim leaves the reduced extent as 1.
+Tensor sum_dim(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor mean_dim(const Tensor& x, int64_t dim, bool keepdim = false);
+
+}  // namespace maskoff

@@ -1,0 +1,136 @@
+// Differentiable losses: argument checks, dispatch to the fused kernels in
+// losses/cpu/losses.h, and the backward closures.
+#include "losses/losses.h"
+
+#include "autograd/node.h"
+#include "layers/dispatch.h"
+#include "losses/cpu/losses.h"
+
+namespace maskoff {
+
+using autograd::record;
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
+namespace {
+
+void check_pair(const Tensor& a, const Tensor& b, const char* op) {
+  MASKOFF_CHECK(a.defined() && b.defined(), op << ": undefined tensor argument");
+  check_binary(a, b, op);
+  MASKOFF_CHECK(a.numel() > 0, op << ": the mean over an empty tensor " << shape_str(a.shape())
+                                  << " is undefined");
+}
+
+Tensor scalar_like(const Tensor& x) { return empty({}, x.dtype(), x.device()); }
+// A gradient buffer for input i, or undefined when it is not wanted.
+Tensor grad_buffer(const Tensor& x, const Needs& need, size_t i) {
+  return need[i] ? empty_like(x) : Tensor();
+}
+template <class T> T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
+// BCE on logits against a target tensor (t defined) or a constant tc.
+Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
+  Tensor y = scalar_like(x);
+  dispatch(x, "bce_with_logits", [&](auto s) {
+    using T = decltype(s);
+    cpu::bce_with_logits(x.data<T>(), ptr_or_null<T>(t), T(tc), x.numel(), y.data<T>());
+  });
+  Tensor xd = x.detach(), td = t.defined() ? t.detach() : Tensor();
+  Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
+  return record(y, "bce_with_logits", inputs, [xd, td, tc](const Tensor& gy, const Needs& need) {
+    Tensor dx = grad_buffer(xd, need, 0);
+    Tensor dt = td.defined() ? grad_buffer(td, need, 1) : Tensor();
+    dispatch(xd, "bce_with_logits_backward", [&](auto s) {
+      using T = decltype(s);
+      cpu::bce_with_logits_backward(xd.data<T>(), ptr_or_null<T>(td), T(tc), gy.data<T>(),
+                                    xd.numel(), ptr_or_null<T>(dx), ptr_or_null<T>(dt));
+    });
+    return td.defined() ? Grads{dx, dt} : Grads{dx};
+  });
+}
+
+}  // namespace
+
+Tensor bce_with_logits(const Tensor& logits, const Tensor& target) {
+  check_pair(logits, target, "bce_with_logits");
+  return bce_impl(logits, target, 0.0);
+}
+
+Tensor bce_with_logits(const Tensor& logits, double target) {
+  MASKOFF_CHECK(logits.defined(), "bce_with_logits: undefined logits");
+  MASKOFF_CHECK(logits.numel() > 0, "bce_with_logits: the mean over an empty tensor "
+                                        << shape_str(logits.shape()) << " is undefined");
+  return bce_impl(logits, Tensor(), target);
+}
+
+Tensor mse_loss(const Tensor& pred, const Tensor& target) {
+  check_pair(pred, target, "mse_loss");
+  Tensor y = scalar_like(pred);
+  dispatch(pred, "mse_loss", [&](auto s) {
+    using T = decltype(s);
+    cpu::mse(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
+  });
+  Tensor pd = pred.detach(), td = target.detach();
+  return record(y, "mse_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
+    Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+    dispatch(pd, "mse_loss_backward", [&](auto s) {
+      using T = decltype(s);
+      cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), ptr_or_null<T>(dp),
+                        ptr_or_null<T>(dt));
+    });
+    return Grads{dp, dt};
+  });
+}
+
+Tensor l1_loss(const Tensor& pred, const Tensor& target) {
+  check_pair(pred, target, "l1_loss");
+  Tensor y = scalar_like(pred);
+  dispatch(pred, "l1_loss", [&](auto s) {
+    using T = decltype(s);
+    cpu::l1(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
+  });
+  Tensor pd = pred.detach(), td = target.detach();
+  return record(y, "l1_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
+    Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+    dispatch(pd, "l1_loss_backward", [&](auto s) {
+      using T = decltype(s);
+      cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), ptr_or_null<T>(dp),
+                       ptr_or_null<T>(dt));
+    });
+    return Grads{dp, dt};
+  });
+}
+
+Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& mask) {
+  const char* op = "masked_mse_loss";
+  check_pair(pred, target, op);
+  check_dim(pred, 4, op, "pred");
+  check_dim(mask, 4, op, "mask");
+  check_same_dtype(pred, mask, op);
+  check_same_device(pred, mask, op);
+  const Shape& ps = pred.shape();
+  const Shape& ms = mask.shape();
+  MASKOFF_CHECK(ms[0] == ps[0] && ms[2] == ps[2] && ms[3] == ps[3] && (ms[1] == 1 || ms[1] == ps[1]),
+                op << ": mask " << shape_str(ms) << " must be [N, 1, H, W] or [N, C, H, W] for pred "
+                   << shape_str(ps));
+  cpu::MaskedShape sh{ps[0], ps[1], ps[2] * ps[3], ms[1]};
+  Tensor y = scalar_like(pred);
+  double denom = 0.0;
+  dispatch(pred, op, [&](auto s) {
+    using T = decltype(s);
+    denom = cpu::masked_mse(pred.data<T>(), target.data<T>(), mask.data<T>(), sh, y.data<T>());
+  });
+  Tensor pd = pred.detach(), td = target.detach(), md = mask.detach();
+  // The mask is deliberately not an input of the node: it never receives a gradient.
+  return record(y, op, {pred, target}, [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
+    Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+    dispatch(pd, "masked_mse_loss_backward", [&](auto s) {
+      using T = decltype(s);
+      cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom, gy.data<T>(),
+                               ptr_or_null<T>(dp), ptr_or_null<T>(dt));
+    });
+    return Grads{dp, dt};
+  });
+}
+
+}  // namespace maskoff
