@@ -22,13 +22,9 @@ namespace maskoff::autograd {
 namespace {
 thread_local bool g_grad_enabled = true;
 
-// Adds g into a slot, allocating on first use. Out-of-place on first use: the closure
-// may have returned a tensor that aliases other data (e.g. the identity of add's backward).
-const std::shared_ptr<Node>& nullptr_node() {
-  static const std::shared_ptr<Node> none;
-  return none;
-}
-
+// Adds g into a pending gradient. The first gradient is stored as it is; later ones are
+// added out of place, because that first tensor may alias other data (add's backward hands
+// the same gradient to both inputs), so writing into it could corrupt another gradient.
 void accumulate(Tensor& slot, const Tensor& g) {
   if (!slot.defined()) {
     slot = g;
@@ -42,12 +38,25 @@ void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   if (!cur.defined()) {
     leaf.set_grad(g.clone());
   } else {
-    add_(cur, g);  // in place: keeps gradient arenas in place
+    add_(cur, g);  // in place: the gradient buffer (which zero_grad clears) stays the same
   }
 }
 
 // Holds shared_ptrs: releasing a node during the walk drops its inputs, which may be the
 // last owners of the nodes further down.
+void check_versions(const Node& node) {
+  for (size_t i = 0; i < node.versions.size(); ++i) {
+    const auto& [storage, version] = node.versions[i];
+    if (!storage || storage->version() == version) continue;
+    const bool is_output = i + 1 == node.versions.size();
+    MASKOFF_FAIL("backward of '" << node.name << "': its "
+                 << (is_output ? std::string("output") : "input " + std::to_string(i))
+                 << " was modified in place after the forward pass (version " << version
+                 << " -> " << storage->version() << "), e.g. by an optimizer step between "
+                 << "forward and backward; run the forward again after the update");
+  }
+}
+
 std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
   std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> seen{root.get()};
@@ -56,8 +65,9 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
-      const std::shared_ptr<Node>& child = in.defined() ? in.grad_fn() : nullptr_node();
-      if (child && seen.insert(child.get()).second) {
+      if (!in.defined() || !in.grad_fn()) continue;
+      const std::shared_ptr<Node>& child = in.grad_fn();
+      if (seen.insert(child.get()).second) {
         MASKOFF_CHECK(!child->released,
                       "backward through a graph that was already freed (node '"
                           << child->name << "'); call backward(grad, /*retain_graph=*/true) "
@@ -86,6 +96,10 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
+  for (const Tensor& t : node->inputs)
+    node->versions.emplace_back(t.defined() ? t.impl()->storage : nullptr,
+                                t.defined() ? t.impl()->storage->version() : 0);
+  node->versions.emplace_back(out.impl()->storage, out.impl()->storage->version());
   out.impl()->grad_fn = node;
   out.impl()->requires_grad = true;
   return out;
@@ -126,6 +140,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     if (found != pending.end()) {
       Tensor g = std::move(found->second);
       pending.erase(found);
+      check_versions(*node);
       std::vector<bool> needs(node->inputs.size());
       for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i].requires_grad();
       std::vector<Tensor> grads = node->backward(g, needs);

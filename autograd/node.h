@@ -24,6 +24,9 @@ struct Node {
   std::vector<Tensor> inputs;
   BackwardFn backward;
   bool released = false;  // set once backward ran without retain_graph
+  // The storage versions of the inputs (first) and the output (last) when the op ran.
+  // Closures save inputs and outputs, so a changed version means a saved tensor changed.
+  std::vector<std::pair<std::shared_ptr<Storage>, uint64_t>> versions;
 };
 
 // Attaches a node to `out` when grad mode is on and any input requires a gradient;

@@ -33,6 +33,12 @@ void dispatch(const Tensor& x, const char* op, CpuFn&& cpu, CudaFn&& cuda) {
   }
 }
 
+// Optional arguments and unwanted gradients reach the kernels as null pointers.
+template <class T>
+T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
 // Checks shared by binary ops: same dtype, device and shape, each naming both sides.
 inline void check_binary(const Tensor& a, const Tensor& b, const char* op) {
   check_same_device(a, b, op);

@@ -68,6 +68,7 @@ void add_(const Tensor& dst, const Tensor& src, double alpha) {
     using T = decltype(s);
     cpu::axpy(src.data<T>(), dst.data<T>(), dst.numel(), T(alpha));
   });
+  dst.mark_modified();
 }
 
 Tensor relu(const Tensor& x) {

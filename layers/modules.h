@@ -97,7 +97,8 @@ class Sigmoid : public Module {
 // identity in eval mode. Owns its generator, so a seeded model drops the same elements.
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5, uint64_t seed = 0) : Module("Dropout"), p(p), gen(seed) {}
+  // The seed is required: layers built with the same seed would drop the same units.
+  Dropout(double p, uint64_t seed) : Module("Dropout"), p(p), gen(seed) {}
   Tensor forward(const Tensor& x) override;
   double p;
   Generator gen;

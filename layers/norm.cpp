@@ -24,8 +24,6 @@ void check_channel_vector(const Tensor& v, const Tensor& x, const char* arg) {
   check_same_device(x, v, "batch_norm2d");
 }
 
-// Optional arguments and gradients reach the kernels as null pointers.
-template <class T> T* data_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 }  // namespace
 
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
@@ -67,6 +65,8 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
           rm[c] = static_cast<T>((1 - momentum) * rm[c] + momentum * mean.data<T>()[c]);
           rv[c] = static_cast<T>((1 - momentum) * rv[c] + momentum * unbiased);
         }
+        running_mean.mark_modified();
+        running_var.mark_modified();
       }
     } else {
       // Copied rather than referenced: the running statistics change in place at the next

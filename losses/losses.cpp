@@ -26,14 +26,13 @@ Tensor scalar_like(const Tensor& x) { return empty({}, x.dtype(), x.device()); }
 Tensor grad_buffer(const Tensor& x, const Needs& need, size_t i) {
   return need[i] ? empty_like(x) : Tensor();
 }
-template <class T> T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
 // BCE on logits against a target tensor (t defined) or a constant tc.
 Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
   Tensor y = scalar_like(x);
   dispatch(x, "bce_with_logits", [&](auto s) {
     using T = decltype(s);
-    cpu::bce_with_logits(x.data<T>(), ptr_or_null<T>(t), T(tc), x.numel(), y.data<T>());
+    cpu::bce_with_logits(x.data<T>(), data_or_null<T>(t), T(tc), x.numel(), y.data<T>());
   });
   Tensor xd = x.detach(), td = t.defined() ? t.detach() : Tensor();
   Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
@@ -42,8 +41,8 @@ Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
     Tensor dt = td.defined() ? grad_buffer(td, need, 1) : Tensor();
     dispatch(xd, "bce_with_logits_backward", [&](auto s) {
       using T = decltype(s);
-      cpu::bce_with_logits_backward(xd.data<T>(), ptr_or_null<T>(td), T(tc), gy.data<T>(),
-                                    xd.numel(), ptr_or_null<T>(dx), ptr_or_null<T>(dt));
+      cpu::bce_with_logits_backward(xd.data<T>(), data_or_null<T>(td), T(tc), gy.data<T>(),
+                                    xd.numel(), data_or_null<T>(dx), data_or_null<T>(dt));
     });
     return td.defined() ? Grads{dx, dt} : Grads{dx};
   });
@@ -75,8 +74,8 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
     dispatch(pd, "mse_loss_backward", [&](auto s) {
       using T = decltype(s);
-      cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), ptr_or_null<T>(dp),
-                        ptr_or_null<T>(dt));
+      cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
+                        data_or_null<T>(dt));
     });
     return Grads{dp, dt};
   });
@@ -94,8 +93,8 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
     dispatch(pd, "l1_loss_backward", [&](auto s) {
       using T = decltype(s);
-      cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), ptr_or_null<T>(dp),
-                       ptr_or_null<T>(dt));
+      cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
+                       data_or_null<T>(dt));
     });
     return Grads{dp, dt};
   });
@@ -127,7 +126,7 @@ Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& m
     dispatch(pd, "masked_mse_loss_backward", [&](auto s) {
       using T = decltype(s);
       cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom, gy.data<T>(),
-                               ptr_or_null<T>(dp), ptr_or_null<T>(dt));
+                               data_or_null<T>(dp), data_or_null<T>(dt));
     });
     return Grads{dp, dt};
   });

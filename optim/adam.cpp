@@ -74,6 +74,7 @@ void Adam::step() {
       cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_, beta1_,
                        beta2_, eps_, weight_decay_, t);
     });
+    p.mark_modified();
   }
   ++steps_;
 }
@@ -81,7 +82,9 @@ void Adam::step() {
 void Adam::zero_grad() {
   for (const Tensor& p : params_) {
     Tensor g = p.grad();
-    if (g.defined()) backend::zero_bytes(g.raw_data(), g.device(), g.nbytes());
+    if (!g.defined()) continue;
+    backend::zero_bytes(g.raw_data(), g.device(), g.nbytes());
+    g.mark_modified();
   }
 }
 

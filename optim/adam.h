@@ -21,8 +21,8 @@ class Adam {
 
   // One update of every parameter that has a gradient.
   void step();
-  // Zeroes the existing gradient tensors in place (keeps them allocated, so gradients that
-  // live in an arena stay there); parameters without a gradient are left alone.
+  // Zeroes the existing gradient tensors in place (keeps them allocated, so the next
+  // backward accumulates into the same buffers); parameters without a gradient are left alone.
   void zero_grad();
 
   void set_lr(double lr);

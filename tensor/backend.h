@@ -26,12 +26,3 @@ void copy_bytes(void* dst, bool dst_cuda, const void* src, bool src_cuda, size_t
 void zero_bytes(void* dst, size_t nbytes);
 bool available();
 }  // namespace maskoff::cuda_backend
-
-// MASKOFF_IF_CUDA(expr) runs expr in a CUDA build and throws "built without CUDA" otherwise,
-// so op code can name CUDA kernels without #ifdefs around every call.
-#ifdef MASKOFF_WITH_CUDA
-#define MASKOFF_IF_CUDA(...) __VA_ARGS__
-#else
-#define MASKOFF_IF_CUDA(...) \
-  ::maskoff::throw_error(__FILE__, __LINE__, "this build of maskoff has no CUDA support")
-#endif

@@ -1,7 +1,9 @@
 // A thin OpenMP loop. Small loops stay on one thread: starting a team costs a few
 // microseconds, which only pays for more than ~32k simple elements.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace maskoff {
 
@@ -11,6 +13,28 @@ template <class F>
 inline void parallel_for(int64_t n, F&& f, int64_t grain = kParallelGrain) {
 #pragma omp parallel for schedule(static) if (n > grain)
   for (int64_t i = 0; i < n; ++i) f(i);
+}
+
+// Sum of f(0) + ... + f(n-1) in double. Fixed-size chunks are summed in parallel and the
+// chunk sums are then added in order, so the result is the same for any thread count
+// (an OpenMP reduction clause would make a loss depend on the number of threads).
+template <class F>
+double parallel_sum(int64_t n, F&& f) {
+  constexpr int64_t kChunk = 1 << 14;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  parallel_for(
+      chunks,
+      [&](int64_t c) {
+        double s = 0;
+        const int64_t end = std::min(n, (c + 1) * kChunk);
+        for (int64_t i = c * kChunk; i < end; ++i) s += static_cast<double>(f(i));
+        partial[static_cast<size_t>(c)] = s;
+      },
+      kParallelGrain / kChunk);
+  double s = 0;
+  for (double v : partial) s += v;
+  return s;
 }
 
 // Number of threads OpenMP will use (1 in a build without OpenMP).

@@ -35,10 +35,12 @@ MASKOFF_HD double rng_uniform_f64(uint64_t seed, uint64_t counter) {
   return static_cast<double>(rng_bits(seed, counter) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-// Standard normal by Box-Muller on two counters.
+// Standard normal by Box-Muller. It needs two uniforms but uses one counter: the second
+// uniform comes from a second stream keyed by the seed, so a draw of n normals reserves
+// exactly n counters and never overlaps the next draw.
 MASKOFF_HD double rng_normal(uint64_t seed, uint64_t counter) {
-  double u1 = rng_uniform_f64(seed, 2 * counter);
-  double u2 = rng_uniform_f64(seed, 2 * counter + 1);
+  double u1 = rng_uniform_f64(seed, counter);
+  double u2 = rng_uniform_f64(rng_mix64(seed ^ 0x6a09e667f3bcc909ULL), counter);
   if (u1 < 1e-300) u1 = 1e-300;
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
@@ -57,8 +59,8 @@ struct Generator {
   }
   // Uniform double in [0,1) drawn from the stream (for host-side choices such as crops).
   double uniform() { return rng_uniform_f64(seed, take(1)); }
-  // Integer in [0, n).
-  uint64_t below(uint64_t n) { return rng_bits(seed, take(1)) % n; }
+  // Integer in [0, n), n > 0 (the modulo bias is below 2^-40 for the n used here).
+  uint64_t below(uint64_t n) { return n ? rng_bits(seed, take(1)) % n : 0; }
 };
 
 }  // namespace maskoff

@@ -84,7 +84,11 @@ Tensor Tensor::grad() const {
 }
 void Tensor::set_grad(const Tensor& g) const {
   check_defined("set_grad");
-  if (g.defined()) check_same_shape(*this, g, "set_grad");
+  if (g.defined()) {
+    check_same_shape(*this, g, "set_grad");
+    check_same_dtype(*this, g, "set_grad");
+    check_same_device(*this, g, "set_grad");
+  }
   impl_->grad = g.impl_ptr();
 }
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
@@ -104,6 +108,7 @@ Tensor Tensor::detach() const {
   return Tensor(t);
 }
 Tensor Tensor::view_as_shape(const Shape& s) const {
+  for (int64_t e : s) MASKOFF_CHECK(e >= 0, "cannot view " << shape_str(shape()) << " as " << shape_str(s));
   MASKOFF_CHECK(shape_numel(s) == numel(),
                 "cannot view " << shape_str(shape()) << " as " << shape_str(s) << ": sizes differ");
   Tensor t = detach();
@@ -124,6 +129,10 @@ std::string Tensor::str() const {
   std::string r = std::string(dtype_name(dtype())) + shape_str(shape()) + " on " + device().str();
   if (!impl_->name.empty()) r = "'" + impl_->name + "' " + r;
   return r;
+}
+void Tensor::mark_modified() const {
+  check_defined("mark_modified");
+  impl_->storage->bump_version();
 }
 bool Tensor::same_storage(const Tensor& o) const {
   return impl_ && o.impl_ && impl_->storage == o.impl_->storage;
@@ -253,6 +262,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
   check_same_shape(dst, src, "copy_");
   check_same_dtype(dst, src, "copy_");
   backend::copy_bytes(dst.raw_data(), dst.device(), src.raw_data(), src.device(), src.nbytes());
+  dst.mark_modified();
 }
 
 // ---- checks -------------------------------------------------------------------------

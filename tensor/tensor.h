@@ -2,7 +2,7 @@
 // (requires_grad, grad, grad_fn). A Tensor is a cheap handle; copies share everything.
 //
 // Data are always contiguous and row-major (NCHW for images); `offset` lets several
-// tensors live inside one storage block (parameter and gradient arenas).
+// tensors live inside one storage block (e.g. all parameters of a model in one allocation).
 #pragma once
 #include <memory>
 #include <string>
@@ -84,6 +84,8 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same_storage(const Tensor& o) const;
+  // Records an in-place write (see Storage::version); every in-place op calls it.
+  void mark_modified() const;
 
  private:
   void check_defined(const char* what) const;

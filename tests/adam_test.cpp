@@ -191,7 +191,8 @@ TEST(AdamErrors, BadArguments) {
   EXPECT_THROW(Adam({p}, -1.0), Error);           // negative lr
   Adam opt({p});
   EXPECT_THROW(opt.exp_avg(1), Error);
-  p.set_grad(zeros({1}, DType::F32));
+  EXPECT_THROW(p.set_grad(zeros({1}, DType::F32)), Error);  // rejected where it is set
+  p.impl()->grad = zeros({1}, DType::F32).impl_ptr();       // bypassing set_grad
   EXPECT_THROW(opt.step(), Error);  // gradient dtype differs from the parameter's
 }
 

@@ -75,6 +75,31 @@ TEST(Autograd, DeepChainDoesNotOverflowTheStack) {
   EXPECT_DOUBLE_EQ(x.grad().item(), 1.0);
 }
 
+TEST(Autograd, InPlaceChangeBetweenForwardAndBackwardIsAnError) {
+  Tensor w = ones({3}, DType::F64);
+  w.set_requires_grad(true);
+  Tensor x = from_vector(std::vector<double>{1, 2, 3}, {3}, DType::F64);
+  Tensor y = mul(w, x);
+  add_(w, ones({3}, DType::F64));  // e.g. an optimizer step before this backward
+  try {
+    y.backward(ones({3}, DType::F64));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("modified in place"), std::string::npos) << e.what();
+  }
+  Tensor z = mul(w, x);  // a fresh forward after the update is fine
+  z.backward(ones({3}, DType::F64));
+  EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{1, 2, 3}));
+}
+
+TEST(Autograd, InPlaceChangeOfASavedOutputIsAnError) {
+  Tensor x = ones({2}, DType::F64);
+  x.set_requires_grad(true);
+  Tensor y = tanh(x);  // backward reads y
+  fill_(y, 0.0);
+  EXPECT_THROW(y.backward(ones({2}, DType::F64)), Error);
+}
+
 TEST(Autograd, OnlyLeavesCanBeMarked) {
   Tensor x = ones({1}, DType::F64);
   x.set_requires_grad(true);
@@ -117,6 +142,24 @@ TEST(Random, CounterBasedStreamIsReproducible) {
   for (float v : x.to_vector<float>()) var += (v - mean) * (v - mean) / 1000.0;
   EXPECT_NEAR(mean, 0.0, 0.1);
   EXPECT_NEAR(var, 1.0, 0.15);
+}
+
+TEST(Random, ConsecutiveDrawsUseDisjointCounters) {
+  // A normal draw reserves exactly its n counters: the uniforms of a following draw are
+  // the ones a fresh generator would give at those counters, not reused ones.
+  Generator g(5);
+  randn({4}, g, DType::F64);
+  EXPECT_EQ(g.offset, 4u);
+  Tensor u = rand({4}, g, DType::F64);
+  std::vector<double> got = u.to_vector<double>();
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_EQ(got[i], rng_uniform_f64(5, 4 + i));
+  // randn's own uniforms: counters 0..3 of the main stream and of its second stream.
+  const uint64_t second = rng_mix64(5 ^ 0x6a09e667f3bcc909ULL);
+  for (uint64_t c = 0; c < 4; ++c)
+    for (uint64_t i = 0; i < 4; ++i) {
+      EXPECT_NE(got[i], rng_uniform_f64(5, c));
+      EXPECT_NE(got[i], rng_uniform_f64(second, c));
+    }
 }
 
 }  // namespace

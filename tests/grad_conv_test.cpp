@@ -252,6 +252,33 @@ TEST(ConvGrad, InputWithoutGradSkipsInputGradient) {
   Tensor xt = randn({1, 4, 3, 3}, g, DType::F64), wt = leaf({4, 2, 4, 4}, g);
   EXPECT_TRUE(grad_check([&] { return conv_transpose2d(xt, wt, Tensor(), tr(2, 1)); }, {wt}));
   EXPECT_FALSE(xt.grad().defined());
+  // The closure itself must skip the input gradient when told it is not needed (the engine
+  // would drop it anyway, so only a direct call shows whether the work was skipped).
+  Tensor y = conv2d(x, w, b, Conv2dOptions::make(2, 1));
+  std::vector<Tensor> grads = y.grad_fn()->backward(ones_like(y), {false, true, true});
+  ASSERT_EQ(grads.size(), 3u);
+  EXPECT_FALSE(grads[0].defined());
+  EXPECT_TRUE(grads[1].defined());
+  EXPECT_TRUE(grads[2].defined());
+  Tensor yt = conv_transpose2d(xt, wt, Tensor(), tr(2, 1));
+  std::vector<Tensor> gt = yt.grad_fn()->backward(ones_like(yt), {false, true, false});
+  EXPECT_FALSE(gt[0].defined());
+  EXPECT_TRUE(gt[1].defined());
+}
+
+TEST(ConvGrad, EmptyBatchGivesZeroWeightGradient) {
+  Generator g(51);
+  Tensor w = leaf({4, 3, 3, 3}, g), b = leaf({4}, g);
+  Tensor x = zeros({0, 3, 6, 6}, DType::F64);
+  Tensor y = conv2d(x, w, b, Conv2dOptions::make(1, 1));
+  EXPECT_EQ(y.shape(), (Shape{0, 4, 6, 6}));
+  y.backward(zeros_like(y));
+  for (double v : w.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
+  for (double v : b.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
+  Tensor wt = leaf({3, 2, 4, 4}, g);
+  Tensor yt = conv_transpose2d(x, wt, Tensor(), tr(2, 1));
+  yt.backward(zeros_like(yt));
+  for (double v : wt.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
 }
 
 // ---- hand-computed forward cases ------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 #include "layers/elementwise.h"
 #include "losses/losses.h"
+#include "tensor/parallel.h"
 #include "tests/gradcheck.h"
 
 namespace maskoff {
@@ -200,6 +201,27 @@ TEST(LossForward, Float32MatchesFloat64OnALargeMean) {
 }
 
 // ---- errors --------------------------------------------------------------------------
+
+TEST(LossForward, ValuesDoNotDependOnTheThreadCount) {
+  Generator g(77);
+  const Shape s{4, 3, 64, 64};  // large enough to run in parallel
+  Tensor a = randn(s, g, DType::F64), b = randn(s, g, DType::F64);
+  Tensor m = rand({4, 1, 64, 64}, g, DType::F64);
+  auto all = [&] {
+    return std::vector<double>{mse_loss(a, b).item(), l1_loss(a, b).item(),
+                               bce_with_logits(a, 1.0).item(), masked_mse_loss(a, b, m).item()};
+  };
+  const int saved = num_threads();
+  set_num_threads(1);
+  std::vector<double> one = all();
+  set_num_threads(2);
+  std::vector<double> two = all();
+  set_num_threads(3);
+  std::vector<double> three = all();
+  set_num_threads(saved);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, three);
+}
 
 TEST(LossErrors, ShapeMismatchNamesBothShapes) {
   try {

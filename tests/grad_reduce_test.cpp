@@ -76,14 +76,21 @@ TEST(ReduceForward, Float32AccumulatesInDoubleAndIgnoresThreadCount) {
   Generator g(45);
   Tensor big = randn({512, 130}, g, DType::F32);
   int saved = num_threads();
+  Tensor wide = randn({4, 512, 130}, g, DType::F32);  // dim 1 of this one splits over tasks
   set_num_threads(1);
   std::vector<float> one = sum_dim(big, 0).to_vector<float>();
+  std::vector<float> rows1 = sum_dim(big, 1).to_vector<float>();
+  std::vector<float> mid1 = sum_dim(wide, 1).to_vector<float>();
   double s1 = sum(big).item();
   set_num_threads(2);
   std::vector<float> two = sum_dim(big, 0).to_vector<float>();
+  std::vector<float> rows2 = sum_dim(big, 1).to_vector<float>();
+  std::vector<float> mid2 = sum_dim(wide, 1).to_vector<float>();
   double s2 = sum(big).item();
   set_num_threads(saved);
   EXPECT_EQ(one, two);
+  EXPECT_EQ(rows1, rows2);
+  EXPECT_EQ(mid1, mid2);
   EXPECT_EQ(s1, s2);
   // Column 7 against a double loop.
   std::vector<float> v = big.to_vector<float>();

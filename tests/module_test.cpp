@@ -153,7 +153,7 @@ TEST(Module, TrainEvalPropagatesToChildren) {
   EXPECT_FALSE(inner->is_training());
   EXPECT_FALSE(bn->is_training());
   // A child added to a module in eval mode joins in eval mode.
-  auto late = outer.emplace<Dropout>(0.5);
+  auto late = outer.emplace<Dropout>(0.5, 7);
   EXPECT_FALSE(late->is_training());
   outer.train();
   EXPECT_TRUE(bn->is_training());

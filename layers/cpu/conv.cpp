@@ -389,6 +389,10 @@ void conv2d_backward_data(const ConvGeom& g, const T* w, const T* dy, T* dx) {
 
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* x, const T* dy, T* dw) {
+  if (g.n == 0) {  // an empty batch contributes nothing; the GEMM paths below never write dw
+    std::fill(dw, dw + g.cout * g.k_g(), T(0));
+    return;
+  }
   if (g.direct()) return direct_backward_weight(g, x, dy, dw);
   const int64_t P = g.out_plane(), K = g.k_g(), M = g.cout_g(), taps = g.kh * g.kw;
   const int64_t cg = g.cin_g();

@@ -62,7 +62,9 @@ template <class T> inline T sigmoid1(T u) {
   T e = std::exp(u);
   return e / (T(1) + e);
 }
-template <class T> void sigmoid(const T* x, T* y, int64_t n) { map1(x, y, n, sigmoid1<T>); }
+template <class T> void sigmoid(const T* x, T* y, int64_t n) {
+  map1(x, y, n, [](T u) { return sigmoid1(u); });  // a lambda inlines; a function pointer would not
+}
 template <class T> void sigmoid_backward(const T* y, const T* dy, T* dx, int64_t n) {
   map2(y, dy, dx, n, [](T v, T g) { return g * v * (T(1) - v); });
 }

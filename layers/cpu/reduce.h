@@ -10,24 +10,10 @@
 
 namespace maskoff::cpu {
 
-// Sum of x[0..n): fixed-size chunks summed in parallel, then the chunk sums in order.
+// Sum of x[0..n) in double, independent of the thread count (see parallel_sum).
 template <class T>
 double sum_all(const T* x, int64_t n) {
-  constexpr int64_t kChunk = 1 << 14;
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
-  parallel_for(
-      chunks,
-      [&](int64_t c) {
-        double s = 0;
-        const int64_t end = std::min(n, (c + 1) * kChunk);
-        for (int64_t i = c * kChunk; i < end; ++i) s += x[i];
-        partial[static_cast<size_t>(c)] = s;
-      },
-      kParallelGrain / kChunk);
-  double s = 0;
-  for (double p : partial) s += p;
-  return s;
+  return parallel_sum(n, [x](int64_t i) { return x[i]; });
 }
 
 // Viewing x as [outer, d, inner]: y[o, i] = alpha * sum_k x[o, k, i]. Work is split over
