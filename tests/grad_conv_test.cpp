@@ -283,7 +283,7 @@ TEST(ConvGrad, EmptyBatchGivesZeroWeightGradient) {
 
 // ---- hand-computed forward cases ------------------------------------------------------------
 
-Tensor f64(std::vector<double> v, const Shape& s) { return from_vector(v, s, DType::F64); }
+using testing::f64;
 
 TEST(ConvForward, HandComputed2x2Kernel) {
   Tensor x = f64({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3});

@@ -11,7 +11,7 @@ using testing::all_close;
 using testing::grad_check;
 using testing::leaf;
 
-Tensor f64(const std::vector<double>& v, const Shape& s) { return from_vector(v, s, DType::F64); }
+using testing::f64;
 
 TEST(MatmulGrad, OddShapes) {
   Generator g(61);

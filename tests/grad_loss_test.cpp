@@ -14,7 +14,7 @@ using testing::distinct_leaf;
 using testing::grad_check;
 using testing::leaf;
 
-Tensor f64(const std::vector<double>& v, const Shape& s) { return from_vector(v, s, DType::F64); }
+using testing::f64;
 
 // A soft mask in [0, 1] with some exact zeros and ones.
 Tensor soft_mask(const Shape& s, Generator& g) {

@@ -15,7 +15,7 @@ using testing::distinct_leaf;
 using testing::grad_check;
 using testing::leaf;
 
-Tensor f64(const std::vector<double>& v, const Shape& s) { return from_vector(v, s, DType::F64); }
+using testing::f64;
 
 struct PoolCase {
   int64_t k, s, p;

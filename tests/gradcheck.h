@@ -83,6 +83,11 @@ inline ::testing::AssertionResult grad_check(const std::function<Tensor()>& f,
   return ::testing::AssertionSuccess();
 }
 
+// A float64 constant tensor from literal values (hand-computed cases).
+inline Tensor f64(const std::vector<double>& v, const Shape& s) {
+  return from_vector(v, s, DType::F64);
+}
+
 // A float64 leaf with values from N(0,1) (scaled), requiring grad.
 inline Tensor leaf(const Shape& s, Generator& g, double scale = 1.0) {
   Tensor t = randn(s, g, DType::F64, Device::cpu(), 0.0, scale);
