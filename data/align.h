@@ -1,5 +1,7 @@
 // FFHQ-style face alignment: an oriented square around the eyes and mouth, cut out with
-// mirrored padding where it leaves the photo and resampled to size x size.
+// mirrored padding where it leaves the photo and resampled to size x size; as in FFHQ's
+// script, the padding is then blurred and faded towards the photo's median colour the
+// further it lies outside the photo, so it shows no mirrored features.
 #pragma once
 #include <array>
 

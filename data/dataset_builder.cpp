@@ -44,6 +44,7 @@ struct FileOutcome {
   bool ready = false;
   std::vector<AlignedFace> faces;
   std::vector<Skipped> too_small;
+  std::vector<Skipped> face_failed;  // single faces whose landmarks or alignment threw
   std::string unreadable, failed;  // reasons, empty when not applicable
   bool no_face = false;
   int64_t remaining = 0;           // faces not yet written (progress)
@@ -89,22 +90,34 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
     return;
   }
   std::vector<FaceBox> boxes = fa.detect(img);
+  // Small photos (tight crops such as UTKFace's 200 px chips) hold faces that one 2x
+  // upsampling leaves just under the detector's ~80 px window; a second one finds some of
+  // them. Only tried when the first pass found nothing, so it costs nothing elsewhere.
+  if (boxes.empty() && std::max(img.width, img.height) < 640) boxes = fa.detect(img, 2);
   if (boxes.empty()) {
     out.no_face = true;
     return;
   }
   for (size_t k = 0; k < boxes.size(); ++k) {
     const FaceBox& b = boxes[k];
-    Landmarks lm = fa.landmarks(img, b);
-    const double iod = inter_ocular_distance(lm);
-    if (iod < opt.min_eye_distance) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): eye distance %.1f px < %.0f", k + 1, b.left, b.top, iod,
-                    opt.min_eye_distance);
-      out.too_small.push_back(Skipped{path, buf});
-      continue;
+    // Each face gets its own try: one face with degenerate landmarks must not discard the
+    // other faces of the same photo.
+    try {
+      Landmarks lm = fa.landmarks(img, b);
+      const double iod = inter_ocular_distance(lm);
+      if (iod < opt.min_eye_distance) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): eye distance %.1f px < %.0f", k + 1, b.left, b.top, iod,
+                      opt.min_eye_distance);
+        out.too_small.push_back(Skipped{path, buf});
+        continue;
+      }
+      out.faces.push_back(align_face(img, lm, opt.size));
+    } catch (const std::exception& e) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): ", k + 1, b.left, b.top);
+      out.face_failed.push_back(Skipped{path, buf + reason_of(e)});
     }
-    out.faces.push_back(align_face(img, lm, opt.size));
   }
 }
 
@@ -123,6 +136,7 @@ FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, Fac
   } catch (const std::exception& e) {
     out.faces.clear();
     out.too_small.clear();
+    out.face_failed.clear();
     out.no_face = false;
     out.failed = reason_of(e);
   }
@@ -219,6 +233,38 @@ ManifestRow write_face(const FaceJob& job, const std::string& source, const Data
 
 }  // namespace
 
+namespace {
+const char* const kSubfolders[] = {"masked", "real", "mask", "landmarks"};
+const char* const kTopFiles[] = {"manifest.csv", "summary.json", "contact_sheet.png"};
+}  // namespace
+
+void prepare_output_folder(const std::string& folder, bool overwrite) {
+  const fs::path root(folder);
+  std::error_code ec;
+  bool holds_dataset = fs::exists(root / "manifest.csv", ec);
+  for (const char* sub : kSubfolders) {
+    if (holds_dataset) break;
+    if (fs::is_directory(root / sub, ec) && !fs::is_empty(root / sub, ec)) holds_dataset = true;
+  }
+  if (!holds_dataset) return;
+  MASKOFF_CHECK(overwrite, "make_masked_dataset: output folder '" << folder
+                               << "' already holds a dataset (manifest.csv or files in masked/, real/, mask/, "
+                                  "landmarks/); choose a new folder or pass --overwrite to replace it");
+  // The manifest goes first: should the clean-up stop half-way, no manifest is left that
+  // lists files already removed.
+  for (const char* f : kTopFiles) {
+    fs::remove(root / f, ec);
+    MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << (root / f).string() << "': " << ec.message());
+  }
+  for (const char* sub : kSubfolders) {
+    if (!fs::is_directory(root / sub, ec)) continue;
+    for (const auto& e : fs::directory_iterator(root / sub)) {
+      fs::remove_all(e.path(), ec);
+      MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << e.path().string() << "': " << ec.message());
+    }
+  }
+}
+
 DatasetSummary build_masked_dataset(const DatasetOptions& opt,
                                     const std::function<void(const DatasetProgress&)>& on_progress) {
   using clock = std::chrono::steady_clock;
@@ -242,7 +288,8 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   MASKOFF_CHECK(!files.empty(), "make_masked_dataset: no .jpg/.jpeg/.png files found in the inputs");
 
   const fs::path root(opt.output);
-  for (const char* sub : {"masked", "real", "mask", "landmarks"}) {
+  prepare_output_folder(opt.output, opt.overwrite);
+  for (const char* sub : kSubfolders) {
     std::error_code ec;
     fs::create_directories(root / sub, ec);
     MASKOFF_CHECK(!ec, "make_masked_dataset: cannot create '" << (root / sub).string() << "': " << ec.message());
@@ -260,6 +307,7 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   std::deque<FaceJob> jobs;
   std::vector<ManifestRow> rows;     // by id
   std::vector<std::string> row_failed;  // by id: mask synthesis error, or empty
+  std::vector<size_t> row_file;         // by id: index into files, to name a failed face's photo
   std::exception_ptr fatal;
   int running = n_threads;
 
@@ -311,7 +359,10 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
           FileOutcome& o = outcomes[next_commit];
           o.remaining = static_cast<int64_t>(o.faces.size());
           if (o.remaining == 0) ++files_done;
-          for (AlignedFace& f : o.faces) jobs.push_back(FaceJob{next_id++, next_commit, std::move(f)});
+          for (AlignedFace& f : o.faces) {
+            row_file.push_back(next_commit);
+            jobs.push_back(FaceJob{next_id++, next_commit, std::move(f)});
+          }
           o.faces.clear();
           o.faces.shrink_to_fit();
           ++next_commit;
@@ -366,12 +417,14 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
     if (!o.failed.empty()) s.failed.push_back(Skipped{files[i], o.failed});
     if (o.no_face) s.no_face.push_back(Skipped{files[i], "no face found"});
     for (const auto& t : o.too_small) s.too_small.push_back(t);
+    for (const auto& f : o.face_failed) s.failed.push_back(f);
   }
   std::vector<ManifestRow> written;
   std::vector<int64_t> per_type(all_mask_types().size(), 0);
   for (size_t id = 0; id < rows.size(); ++id) {
     if (!row_failed[id].empty()) {
-      s.failed.push_back(Skipped{"face " + format_id(static_cast<int64_t>(id)), row_failed[id]});
+      s.failed.push_back(
+          Skipped{files[row_file[id]], "face " + format_id(static_cast<int64_t>(id)) + ": " + row_failed[id]});
       continue;
     }
     const ManifestRow& r = rows[id];

@@ -30,7 +30,15 @@ struct DatasetOptions {
   int contact_rows = 12;             // 0: no contact sheet
   double min_eye_distance = 30;      // source pixels between eye centres; smaller faces are skipped
   std::string predictor_path = default_predictor_path();
+  // An output folder that already holds a dataset is refused unless this is set; then its
+  // manifest, summary, contact sheet and the four subfolders' contents are removed first, so
+  // old files never sit beside (or get listed by) a new manifest.
+  bool overwrite = false;
 };
+
+// Throws maskoff::Error naming `folder` when it holds a dataset (manifest.csv, or files in
+// masked/, real/, mask/ or landmarks/) and `overwrite` is false; with `overwrite`, clears it.
+void prepare_output_folder(const std::string& folder, bool overwrite);
 
 // A file (or one face in it) that produced no output, and why.
 struct Skipped {
@@ -40,7 +48,7 @@ struct Skipped {
 struct DatasetSummary {
   int64_t files = 0;
   int64_t faces_written = 0;
-  std::vector<Skipped> no_face, too_small, unreadable, failed;  // failed: mask synthesis errors
+  std::vector<Skipped> no_face, too_small, unreadable, failed;  // failed: photos or single faces that threw, mask synthesis errors
   std::vector<std::pair<std::string, int64_t>> per_mask_type;  // in all_mask_types() order
   int64_t train = 0, test = 0;
   double seconds = 0;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 
@@ -33,19 +34,7 @@ std::string split_for_id(const std::string& id, uint64_t seed, double test_fract
   return u < test_fraction ? "test" : "train";
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    MASKOFF_CHECK(out, "cannot write '" << tmp << "': " << std::strerror(errno));
-    out << text;
-    out.flush();
-    MASKOFF_CHECK(out, "error while writing '" << tmp << "'");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  MASKOFF_CHECK(!ec, "cannot move '" << tmp << "' to '" << path << "': " << ec.message());
-}
+void write_text_atomic(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 namespace {
 
@@ -80,7 +69,12 @@ bool parse_csv_line(const std::string& line, std::vector<std::string>& out) {
 }  // namespace
 
 void write_manifest(const std::string& path, std::vector<ManifestRow> rows) {
-  std::sort(rows.begin(), rows.end(), [](const ManifestRow& a, const ManifestRow& b) { return a.id < b.id; });
+  // Ids are zero-padded to six digits but grow past that, so a plain string comparison would
+  // put "1000000" before "999999"; (length, text) is numeric order for digit strings.
+  std::sort(rows.begin(), rows.end(), [](const ManifestRow& a, const ManifestRow& b) {
+    if (a.id.size() != b.id.size()) return a.id.size() < b.id.size();
+    return a.id < b.id;
+  });
   std::ostringstream os;
   os << kManifestHeader << "\n";
   for (const auto& r : rows) {

@@ -49,6 +49,7 @@ unsigned char* zlib_compress(unsigned char* data, int len, int* out_len) {
 #include <stb_image_write.h>
 #pragma GCC diagnostic pop
 
+#include "data/atomic_file.h"
 #include "tensor/error.h"
 
 namespace fs = std::filesystem;
@@ -218,21 +219,19 @@ void write_png(const std::string& path, const Image& img) {
   MASKOFF_CHECK(img.pixels.size() == static_cast<size_t>(img.width) * img.height * img.channels,
                 "write_png: '" << path << "': pixel buffer holds " << img.pixels.size() << " bytes, expected "
                                << img.width << "x" << img.height << "x" << img.channels);
-  const std::string tmp = path + ".tmp";
-  errno = 0;
-  int ok = stbi_write_png(tmp.c_str(), img.width, img.height, img.channels, img.pixels.data(),
-                          img.width * img.channels);
-  if (!ok) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    MASKOFF_FAIL("write_png: cannot write '" << path << "'" << (e ? std::string(": ") + std::strerror(e) : ""));
+  // Encoding to memory first lets write_file_atomic check every byte that reaches the disk:
+  // stbi_write_png ignores fwrite/fclose failures and would report a truncated file as written.
+  int len = 0;
+  unsigned char* png = stbi_write_png_to_mem(img.pixels.data(), img.width * img.channels, img.width, img.height,
+                                             img.channels, &len);
+  MASKOFF_CHECK(png != nullptr && len > 0, "write_png: cannot encode '" << path << "' (out of memory)");
+  try {
+    write_file_atomic(path, png, static_cast<size_t>(len));
+  } catch (...) {
+    STBIW_FREE(png);
+    throw;
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    MASKOFF_FAIL("write_png: cannot move '" << tmp << "' to '" << path << "': " << ec.message());
-  }
+  STBIW_FREE(png);
 }
 
 namespace {

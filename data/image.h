@@ -29,7 +29,8 @@ struct Image {
 Image read_image(const std::string& path);
 // 4-channel RGBA (alpha 255 where the file has none): for mask templates and textures.
 Image read_image_rgba(const std::string& path);
-// Writes PATH.tmp and renames it over PATH, so a reader never sees a half-written file.
+// Encodes in memory, then writes through write_file_atomic (data/atomic_file.h): a failed
+// or short write throws naming the file and leaves PATH untouched and no PATH.tmp behind.
 void write_png(const std::string& path, const Image& img);
 
 // Separable triangle filter whose support widens with the shrink factor, so large

@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   app.add_option("--input", opt.inputs,
                  "image file or folder (recursive .jpg/.jpeg/.png); repeatable; default: dlib's example photos");
   app.add_option("--output", opt.output, "dataset folder")->required();
+  app.add_flag("--overwrite", opt.overwrite,
+               "replace a dataset already in --output (its manifest, summary, contact sheet and images)");
   app.add_option("--size", opt.size, "output side in pixels")->capture_default_str();
   app.add_flag("--aligned", opt.aligned, "inputs are already aligned square faces (e.g. FFHQ): resize, no crop");
   app.add_option("--mask-types", types, "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, or all")

@@ -289,6 +289,18 @@ TEST(DatasetTool, ManifestRoundTripQuotesAwkwardFields) {
   EXPECT_THROW(read_manifest(dir / "bad.csv"), Error);
 }
 
+TEST(DatasetTool, ManifestSortsIdsNumericallyPastSixDigits) {
+  TempDir dir;
+  std::vector<ManifestRow> rows;
+  for (const char* id : {"1000000", "999999", "000010"}) rows.push_back({id, "train", "s", "N95", "m", "r", "k", "l"});
+  write_manifest(dir / "m.csv", rows);
+  std::vector<ManifestRow> back = read_manifest(dir / "m.csv");
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[0].id, "000010");
+  EXPECT_EQ(back[1].id, "999999");
+  EXPECT_EQ(back[2].id, "1000000");
+}
+
 TEST(DatasetTool, LandmarkFilesRoundTripWithTwoDecimals) {
   TempDir dir;
   Landmarks lm;
@@ -317,6 +329,53 @@ TEST(DatasetTool, BadOptionsAreErrors) {
   EXPECT_THROW(build_masked_dataset(o), Error);
 }
 
+// A folder that already holds a dataset is refused (its name and --overwrite in the error);
+// with overwrite the stale files go, so the folder holds exactly one run's output.
+TEST(DatasetTool, ExistingDatasetNeedsOverwrite) {
+  TempDir dir;
+  const std::string in = dir / "in";
+  fs::create_directories(in);
+  fs::copy_file(kDlibExamples + "/johns/John_Simm/000288_00470387.jpg", in + "/a.jpg");
+  const std::string out = dir / "out";
+  DatasetOptions o = options(in, out, 1);
+  o.size = 64;
+  o.contact_rows = 1;
+  EXPECT_EQ(build_masked_dataset(o).faces_written, 1);
+
+  auto expect_refused = [&](const std::string& what) {
+    try {
+      build_masked_dataset(o);
+      ADD_FAILURE() << "no error for an existing dataset (" << what << ")";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(out), std::string::npos) << msg;
+      EXPECT_NE(msg.find("--overwrite"), std::string::npos) << msg;
+    }
+  };
+  expect_refused("manifest");
+  // A run that died before writing its manifest still leaves images behind.
+  fs::remove(out + "/manifest.csv");
+  expect_refused("images only");
+  EXPECT_TRUE(fs::exists(out + "/real/000000.png"));  // refusing touches nothing
+
+  write_png(out + "/masked/999999.png", Image(4, 4, 3, 1));  // stale, from a "bigger" old run
+  write_bytes(out + "/manifest.csv", {'o', 'l', 'd', '\n'});
+  write_bytes(out + "/notes.txt", {'k', 'e', 'e', 'p', '\n'});  // not ours: left alone
+  o.overwrite = true;
+  EXPECT_EQ(build_masked_dataset(o).faces_written, 1);
+  EXPECT_FALSE(fs::exists(out + "/masked/999999.png"));
+  EXPECT_TRUE(fs::exists(out + "/notes.txt"));
+  EXPECT_EQ(read_manifest(out + "/manifest.csv").size(), 1u);
+  EXPECT_EQ(files_under(out + "/masked"), std::vector<std::string>{"000000.png"});
+
+  // Empty subfolders alone (e.g. made by hand) are not a dataset.
+  const std::string fresh = dir / "fresh";
+  for (const char* sub : {"masked", "real", "mask", "landmarks"}) fs::create_directories(fresh + "/" + sub);
+  o.overwrite = false;
+  o.output = fresh;
+  EXPECT_EQ(build_masked_dataset(o).faces_written, 1);
+}
+
 // The command-line program itself, when it has been built next to the tests.
 TEST(DatasetTool, CommandLine) {
   const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset";
@@ -338,6 +397,18 @@ TEST(DatasetTool, CommandLine) {
   std::string text((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("faces written: 2"), std::string::npos) << text;
   EXPECT_NE(text.find("faces/s"), std::string::npos) << text;
+
+  // The same output folder again: refused without --overwrite, replaced with it.
+  const std::string again = exe + " --input " + in + " --output " + (dir / "out") + " --size 96 --threads 2";
+  EXPECT_NE(std::system((again + " > " + log + " 2>&1").c_str()), 0);
+  {
+    std::ifstream lf3(log);
+    std::string msg((std::istreambuf_iterator<char>(lf3)), std::istreambuf_iterator<char>());
+    EXPECT_NE(msg.find("--overwrite"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(dir / "out"), std::string::npos) << msg;
+  }
+  EXPECT_EQ(std::system((again + " --overwrite > " + log + " 2>&1").c_str()), 0);
+  EXPECT_EQ(read_manifest(dir / "out/manifest.csv").size(), 2u);
 
   cmd = exe + " --input " + in + " --output " + (dir / "bad") + " --mask-types bogus > " + log + " 2>&1";
   EXPECT_NE(std::system(cmd.c_str()), 0);

@@ -210,7 +210,7 @@ TEST(FaceAlignment, SamplesTheSourcePointItMapsFrom) {
     }
 }
 
-TEST(FaceAlignment, MirrorsWhereTheSquareLeavesThePhoto) {
+TEST(FaceAlignment, PhotoPixelsStayExactWhereTheSquareLeavesThePhoto) {
   Image img = ramp(200, 200);
   const int S = 64;
   Landmarks lm = synthetic_face(16, 16, 0.0, Point2{10, 100});  // square spans x in [-22, 42]
@@ -220,9 +220,77 @@ TEST(FaceAlignment, MirrorsWhereTheSquareLeavesThePhoto) {
   for (int u = 0; u < S; ++u) {
     Point2 p = apply_homography(back, Point2{static_cast<double>(u), 32.0});
     if (p.x < -0.5) ++outside;
-    EXPECT_NEAR(a.image.at(u, 32, 0), std::abs(p.x), 0.51) << "u=" << u << " source x=" << p.x;
+    // Inside the photo the ramp is sampled as is; outside, the padding is faded (next test).
+    if (p.x >= 0) {
+      EXPECT_NEAR(a.image.at(u, 32, 0), p.x, 0.51) << "u=" << u << " source x=" << p.x;
+    }
   }
   EXPECT_GT(outside, 10);
+}
+
+// A tight crop (UTKFace-like): a small photo, mostly one colour with dark "features" near its
+// edges, aligned into a square several times its size. Far outside the photo the output must
+// be close to the photo's median colour and smooth (no mirrored features); pixels whose whole
+// footprint lies inside the photo must be exactly what a large photo with the same content
+// there gives.
+TEST(FaceAlignment, PaddingFadesToTheMedianColourLikeFfhq) {
+  const int W = 60, H = 70, S = 128;
+  const uint8_t bg[3] = {200, 150, 100};
+  auto paint = [&](Image& img, int ox, int oy) {
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        // Dark bars along the left and top edges, and a dot pattern: what mirroring would copy.
+        const bool dark = x < 8 || y < 6 || ((x / 5 + y / 5) % 4 == 0 && x > 20 && y > 20);
+        for (int c = 0; c < 3; ++c) img.at(ox + x, oy + y, c) = dark ? static_cast<uint8_t>(20 + 30 * c) : bg[c];
+      }
+  };
+  Image small(W, H, 3);
+  paint(small, 0, 0);
+  const Point2 centre{30, 28};
+  Landmarks lm = synthetic_face(40, 40, 0.1, centre);  // quad side 160 source px: ~2.5x the photo
+  AlignedFace a = align_face(small, lm, S);
+
+  const int OX = 200, OY = 150;  // the same content inside a large photo of another colour
+  Image big(500, 400, 3, 30);
+  paint(big, OX, OY);
+  AlignedFace ab = align_face(big, synthetic_face(40, 40, 0.1, Point2{centre.x + OX, centre.y + OY}), S);
+
+  const Mat3 back = invert(a.to_aligned);
+  const double scale = 160.0 / S;  // source pixels per output pixel
+  auto outside = [&](int u, int v) {
+    Point2 p = apply_homography(back, Point2{static_cast<double>(u), static_cast<double>(v)});
+    return std::max({-p.x, p.x - (W - 1), -p.y, p.y - (H - 1)});
+  };
+  int inside = 0, far = 0;
+  for (int v = 0; v < S; ++v)
+    for (int u = 0; u < S; ++u) {
+      const double d = outside(u, v);
+      if (d < -scale) {  // the whole supersampled footprint is in the photo
+        ++inside;
+        for (int c = 0; c < 3; ++c) ASSERT_NEAR(a.image.at(u, v, c), ab.image.at(u, v, c), 1) << u << "," << v;
+      }
+      if (d > 40) {  // far outside: at least about half the padding extent
+        ++far;
+        for (int c = 0; c < 3; ++c) EXPECT_NEAR(a.image.at(u, v, c), bg[c], 20) << u << "," << v << " d=" << d;
+        for (int c = 0; c < 3; ++c) {
+          if (u + 1 < S && outside(u + 1, v) > 40) {
+            EXPECT_LE(std::abs(a.image.at(u, v, c) - a.image.at(u + 1, v, c)), 4) << u << "," << v;
+          }
+          if (v + 1 < S && outside(u, v + 1) > 40) {
+            EXPECT_LE(std::abs(a.image.at(u, v, c) - a.image.at(u, v + 1, c)), 4) << u << "," << v;
+          }
+        }
+      }
+    }
+  EXPECT_GT(inside, 500);
+  EXPECT_GT(far, 1000);
+  // Plain mirroring copies the dark bars and dots (red 20 on 200) into the padding; a
+  // quarter of the way out they are blurred and faded to well under half their contrast.
+  int dark = 0;
+  for (int v = 0; v < S; ++v)
+    for (int u = 0; u < S; ++u)
+      if (outside(u, v) > 20 && a.image.at(u, v, 0) < 120) ++dark;
+  EXPECT_EQ(dark, 0);
 }
 
 TEST(FaceAlignment, ShrinkingAveragesFineDetail) {

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
+#include "data/atomic_file.h"
 #include "data/image.h"
 #include "tests/data/temp_dir.h"
 
@@ -252,6 +255,37 @@ TEST(ImageIO, WriteIntoMissingFolderIsAnError) {
   TempDir dir;
   const std::string p = dir / "no/such/folder/x.png";
   expect_error([&] { write_png(p, pattern(2, 2, 3)); }, p, "cannot write");
+}
+
+// A full disk: PATH.tmp is a link to /dev/full, so opening succeeds and the bytes fail to
+// land (ENOSPC). The error must name the file and the reason, nothing may appear at PATH and
+// the temporary must be gone (works as root, unlike a read-only folder).
+TEST(ImageIO, WriteOntoAFullDiskIsAnErrorAndLeavesNothing) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string p = dir / "full.png";
+  std::filesystem::create_symlink("/dev/full", p + ".tmp");
+  expect_error([&] { write_png(p, pattern(64, 64, 3)); }, p, std::strerror(ENOSPC));
+  EXPECT_FALSE(std::filesystem::exists(p));
+  EXPECT_FALSE(std::filesystem::is_symlink(p + ".tmp"));
+
+  // The text writer (manifest, landmarks, summary) goes through the same checks.
+  const std::string t = dir / "manifest.csv";
+  std::filesystem::create_symlink("/dev/full", t + ".tmp");
+  expect_error([&] { write_file_atomic(t, std::string(10000, 'x')); }, t, std::strerror(ENOSPC));
+  EXPECT_FALSE(std::filesystem::exists(t));
+  EXPECT_FALSE(std::filesystem::is_symlink(t + ".tmp"));
+}
+
+TEST(ImageIO, FailedWriteKeepsThePreviousFile) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string p = dir / "keep.png";
+  write_png(p, pattern(8, 8, 3));
+  const auto before = read_bytes(p);
+  std::filesystem::create_symlink("/dev/full", p + ".tmp");
+  EXPECT_THROW(write_png(p, pattern(64, 64, 3)), Error);
+  EXPECT_EQ(read_bytes(p), before);
 }
 
 // ---- resizing ------------------------------------------------------------------------
