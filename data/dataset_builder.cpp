@@ -247,7 +247,7 @@ void prepare_output_folder(const std::string& folder, bool overwrite) {
     if (fs::is_directory(root / sub, ec) && !fs::is_empty(root / sub, ec)) holds_dataset = true;
   }
   if (!holds_dataset) return;
-  MASKOFF_CHECK(overwrite, "make_masked_dataset: output folder '" << folder
+  MASKOFF_CHECK(overwrite, "output folder '" << folder
                                << "' already holds a dataset (manifest.csv or files in masked/, real/, mask/, "
                                   "landmarks/); choose a new folder or pass --overwrite to replace it");
   // The manifest goes first: should the clean-up stop half-way, no manifest is left that
