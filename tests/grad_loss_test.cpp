@@ -13,7 +13,6 @@ using testing::all_close;
 using testing::distinct_leaf;
 using testing::grad_check;
 using testing::leaf;
-
 using testing::f64;
 
 // A soft mask in [0, 1] with some exact zeros and ones.

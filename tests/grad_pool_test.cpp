@@ -9,12 +9,11 @@
 
 namespace maskoff {
 namespace {
-using maskoff::testing::error_of;
+using testing::error_of;
 using testing::all_close;
 using testing::distinct_leaf;
 using testing::grad_check;
 using testing::leaf;
-
 using testing::f64;
 
 struct PoolCase {

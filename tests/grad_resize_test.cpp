@@ -8,7 +8,6 @@ namespace {
 using testing::all_close;
 using testing::grad_check;
 using testing::leaf;
-
 using testing::f64;
 
 struct Size2 {

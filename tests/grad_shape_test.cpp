@@ -7,11 +7,10 @@
 
 namespace maskoff {
 namespace {
-using maskoff::testing::error_of;
+using testing::error_of;
 using testing::all_close;
 using testing::grad_check;
 using testing::leaf;
-
 using testing::f64;
 
 TEST(ConcatGrad, MiddleDimThreeInputs) {

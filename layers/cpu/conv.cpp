@@ -280,6 +280,18 @@ ConvGeom conv_transpose2d_geom(int64_t n, int64_t cin_t, int64_t h, int64_t w, i
 // backward-weight is dW += dY * col^T. Each pass cuts its GEMM along the longer side of its
 // output, so that the chunks duplicate the packing of the smaller operand only.
 
+// The column matrix for output rows [oy0, oy1) of one image xn, and its leading dimension:
+// x itself for a pointwise convolution, otherwise an im2col tile in this thread's scratch.
+template <class T>
+std::pair<const T*, int64_t> row_block_columns(const ConvGeom& g, const T* xn, int64_t oy0,
+                                               int64_t oy1) {
+  if (g.pointwise()) return {xn + oy0 * g.ow, g.out_plane()};
+  const int64_t cols = (oy1 - oy0) * g.ow;
+  T* tile = scratch<T>(g.cin * g.kh * g.kw * cols);
+  im2col_tile(g, xn, 0, g.cin, oy0, oy1, tile);
+  return {tile, cols};
+}
+
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   if (g.direct()) return direct_forward(g, x, w, bias, y);
@@ -293,15 +305,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T*
       int64_t oy0, oy1;
       block_range(g.oh, per_image, c % per_image, oy0, oy1);
       const int64_t cols = (oy1 - oy0) * g.ow, p0 = oy0 * g.ow;
-      const T* xn = x + n * g.cin * g.in_plane();
-      const T* src = xn + p0;  // a pointwise convolution multiplies x itself
-      int64_t ld = P;
-      if (!g.pointwise()) {
-        T* tile = scratch<T>(g.cin * taps * cols);
-        im2col_tile(g, xn, 0, g.cin, oy0, oy1, tile);
-        src = tile;
-        ld = cols;
-      }
+      const auto [src, ld] = row_block_columns(g, x + n * g.cin * g.in_plane(), oy0, oy1);
       for (int64_t gi = 0; gi < g.groups; ++gi)
         gemm_into(mat(y + (n * g.cout + gi * M) * P + p0, M, cols, P),
                   cmat(w + gi * M * K, M, K, K), cmat(src + gi * K * ld, K, cols, ld), false,
@@ -433,15 +437,7 @@ void conv2d_backward_weight(const ConvGeom& g, const T* x, const T* dy, T* dw) {
     int64_t oy0, oy1;
     block_range(g.oh, per_image, c % per_image, oy0, oy1);
     const int64_t cols = (oy1 - oy0) * g.ow, p0 = oy0 * g.ow;
-    const T* xn = x + n * g.cin * g.in_plane();
-    const T* src = xn + p0;
-    int64_t ld = P;
-    if (!g.pointwise()) {
-      T* tile = scratch<T>(g.cin * taps * cols);
-      im2col_tile(g, xn, 0, g.cin, oy0, oy1, tile);
-      src = tile;
-      ld = cols;
-    }
+    const auto [src, ld] = row_block_columns(g, x + n * g.cin * g.in_plane(), oy0, oy1);
     T* part = parts ? parts + c * wsize : dw;
     const bool accumulate = !parts && c > 0;
     for (int64_t gi = 0; gi < g.groups; ++gi)
