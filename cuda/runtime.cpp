@@ -1,9 +1,13 @@
-// CUDA device services behind tensor/backend.h: device detection, allocation, copies.
-// Allocation goes through cudaMalloc for now; a caching allocator replaces it later
-// behind the same two functions.
+// CUDA device services behind tensor/backend.h: device detection, copies, zero-fill,
+// synchronisation and the start-up report. Allocation is in cuda/allocator.cpp. Every
+// operation is queued on the engine stream (cuda/context.h).
 #include <cuda_runtime.h>
 
+#include <cstdio>
+#include <string>
+
 #include "cuda/check.h"
+#include "cuda/context.h"
 #include "tensor/backend.h"
 
 namespace maskoff::cuda {
@@ -31,7 +35,7 @@ bool available() {
     int n = 0;
     cudaError_t st = cudaGetDeviceCount(&n);
     if (st != cudaSuccess) {
-      cudaGetLastError();  // clear the sticky error so later queries start clean
+      cudaGetLastError();  // clear the error so later queries start clean
       return false;
     }
     return n > 0;
@@ -39,33 +43,66 @@ bool available() {
   return ok;
 }
 
-namespace {
-void require_gpu() {
-  MASKOFF_CHECK(available(), "no CUDA device is available (no GPU or no driver on this machine)");
-}
-}  // namespace
-
-void* allocate(size_t nbytes) {
-  require_gpu();
-  void* p = nullptr;
-  MASKOFF_CUDA_CHECK(cudaMalloc(&p, nbytes == 0 ? 256 : nbytes));
-  return p;
-}
-
-void deallocate(void* p, size_t) {
-  if (p) cudaFree(p);  // never throws from a destructor path
-}
-
+// Host memory in this engine is ordinary pageable memory (tensor storage, std::vector).
+// From pageable memory, cudaMemcpyAsync returns once the bytes are staged, so the caller
+// may free the source at once and no device-wide wait happens. Device-to-host copies wait
+// for the stream: the caller reads the result next.
 void copy_bytes(void* dst, bool dst_cuda, const void* src, bool src_cuda, size_t nbytes) {
-  require_gpu();
-  cudaMemcpyKind kind = dst_cuda ? (src_cuda ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
-                                 : cudaMemcpyDeviceToHost;
-  MASKOFF_CUDA_CHECK(cudaMemcpy(dst, src, nbytes, kind));
+  MASKOFF_CHECK(available(), "no CUDA device is available (no GPU or no driver on this machine)");
+  cudaStream_t s = cuda::stream();
+  if (dst_cuda && src_cuda) {
+    MASKOFF_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, s));
+  } else if (dst_cuda) {
+    MASKOFF_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, s));
+  } else {
+    MASKOFF_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, s));
+    MASKOFF_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
 }
 
 void zero_bytes(void* dst, size_t nbytes) {
-  require_gpu();
-  MASKOFF_CUDA_CHECK(cudaMemset(dst, 0, nbytes));
+  MASKOFF_CHECK(available(), "no CUDA device is available (no GPU or no driver on this machine)");
+  MASKOFF_CUDA_CHECK(cudaMemsetAsync(dst, 0, nbytes, cuda::stream()));
+}
+
+void synchronize() {
+  if (!available()) return;
+  MASKOFF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+}
+
+namespace {
+std::string version_str(int v, int major_div, int minor_div) {
+  return std::to_string(v / major_div) + "." + std::to_string((v % major_div) / minor_div);
+}
+}  // namespace
+
+std::string report() {
+  if (!available()) return "no CUDA device (no GPU or no driver on this machine)";
+  try {
+    cudaDeviceProp prop{};
+    MASKOFF_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    int runtime = 0, driver = 0;
+    MASKOFF_CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
+    MASKOFF_CUDA_CHECK(cudaDriverGetVersion(&driver));
+    int bl_major = 0, bl_minor = 0, bl_patch = 0;
+    MASKOFF_CUBLAS_CHECK(cublasGetProperty(MAJOR_VERSION, &bl_major));
+    MASKOFF_CUBLAS_CHECK(cublasGetProperty(MINOR_VERSION, &bl_minor));
+    MASKOFF_CUBLAS_CHECK(cublasGetProperty(PATCH_LEVEL, &bl_patch));
+    const size_t dnn = cudnnGetVersion();  // major * 10000 + minor * 100 + patch (cuDNN 9)
+    char mem[32];
+    std::snprintf(mem, sizeof mem, "%.1f GiB",
+                  static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0));
+    return std::string("CUDA device 0: ") + prop.name + ", compute capability " +
+           std::to_string(prop.major) + "." + std::to_string(prop.minor) + ", " + mem +
+           ", " + std::to_string(prop.multiProcessorCount) + " SMs; CUDA runtime " +
+           version_str(runtime, 1000, 10) + ", driver " + version_str(driver, 1000, 10) +
+           "; cuDNN " + std::to_string(dnn / 10000) + "." + std::to_string(dnn % 10000 / 100) +
+           "." + std::to_string(dnn % 100) + "; cuBLAS " + std::to_string(bl_major) + "." +
+           std::to_string(bl_minor) + "." + std::to_string(bl_patch) + "; math " +
+           (tf32() ? "TF32 (tensor cores for float32 convolutions and GEMMs)" : "FP32 (no TF32)");
+  } catch (const Error& e) {
+    return std::string("CUDA device 0: could not be queried: ") + e.what();
+  }
 }
 
 }  // namespace maskoff::cuda_backend

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "autograd/node.h"
+#include "cuda/bias.h"
+#include "cuda/conv.h"
 #include "layers/cpu/conv.h"
 #include "layers/dispatch.h"
 
@@ -79,7 +81,7 @@ Tensor bias_grad(const Tensor& gy) {
   dispatch(gy, "conv bias backward", [&](auto s) {
     using T = decltype(s);
     cpu::bias_backward(gy.data<T>(), n, c, plane, db.data<T>());
-  });
+  }, [&] { cuda::channel_bias_grad(f32(gy), n, c, plane, f32(db)); });
   return db;
 }
 
@@ -91,21 +93,21 @@ void run_forward(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& w, cons
     using T = decltype(s);
     cpu::conv2d_forward(g, xt.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
                         yt.data<T>());
-  });
+  }, [&] { cuda::conv2d_forward(g, f32(xt), f32(w), f32_or_null(bias), f32(yt)); });
 }
 void run_backward_data(const cpu::ConvGeom& g, const Tensor& w, const Tensor& yt, const Tensor& xt,
                        const char* op) {
   dispatch(yt, op, [&](auto s) {
     using T = decltype(s);
     cpu::conv2d_backward_data(g, w.data<T>(), yt.data<T>(), xt.data<T>());
-  });
+  }, [&] { cuda::conv2d_backward_data(g, f32(w), f32(yt), f32(xt)); });
 }
 void run_backward_weight(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& yt,
                          const Tensor& dw, const char* op) {
   dispatch(xt, op, [&](auto s) {
     using T = decltype(s);
     cpu::conv2d_backward_weight(g, xt.data<T>(), yt.data<T>(), dw.data<T>());
-  });
+  }, [&] { cuda::conv2d_backward_filter(g, f32(xt), f32(yt), f32(dw)); });
 }
 
 }  // namespace
@@ -191,7 +193,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias,
     dispatch(y, op, [&](auto s) {
       using T = decltype(s);
       cpu::add_bias(y.data<T>(), bias.data<T>(), g.n, g.cin, g.in_plane());
-    });
+    }, [&] { cuda::add_channel_bias(f32(y), f32(bias), g.n, g.cin, g.in_plane()); });
   }
   Tensor xd = x.detach(), wd = w.detach();
   return record(y, op, {x, w, bias}, [xd, wd, g](const Tensor& gy, const Needs& need) {

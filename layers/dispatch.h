@@ -3,9 +3,11 @@
 //
 //   dispatch(x, "relu",
 //            [&](auto s) { using T = decltype(s); cpu::relu<T>(...); },   // CPU, float or double
-//            [&] { cuda::relu(...); });                                  // CUDA, float32
+//            [&] { cuda::relu(f32(x), f32(y), x.numel()); });             // CUDA, float32
 //
 // An op that has no CUDA kernel passes no second function and fails clearly on a GPU tensor.
+// In a build without CUDA the second function is never called, so it is never emitted
+// either: its calls into cuda/ need no definitions there.
 #pragma once
 #include "tensor/backend.h"
 #include "tensor/tensor.h"
@@ -38,6 +40,10 @@ template <class T>
 T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
+
+// Element pointers for the CUDA branch, whose kernels take float32 only.
+inline float* f32(const Tensor& t) { return t.data<float>(); }
+inline float* f32_or_null(const Tensor& t) { return data_or_null<float>(t); }
 
 // Checks shared by binary ops: same dtype, device and shape, each naming both sides.
 inline void check_binary(const Tensor& a, const Tensor& b, const char* op) {

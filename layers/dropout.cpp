@@ -2,6 +2,7 @@
 #include "layers/dropout.h"
 
 #include "autograd/node.h"
+#include "cuda/dropout.h"
 #include "layers/cpu/dropout.h"
 #include "layers/dispatch.h"
 
@@ -15,6 +16,9 @@ Tensor apply_mask(const Tensor& x, uint64_t seed, uint64_t base, double p, const
     const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
     cpu::dropout_mask(x.data<T>(), y.data<T>(), x.numel(), seed, base, static_cast<float>(p),
                       scale);
+  }, [&] {
+    const float scale = p < 1.0 ? static_cast<float>(1.0 / (1.0 - p)) : 0.f;
+    cuda::dropout_mask(f32(x), f32(y), x.numel(), seed, base, static_cast<float>(p), scale);
   });
   return y;
 }

@@ -5,6 +5,9 @@
 #include "layers/linear.h"
 
 #include "autograd/node.h"
+#include "cuda/bias.h"
+#include "cuda/blas.h"
+#include "cuda/reduce.h"
 #include "layers/cpu/linear.h"
 #include "layers/cpu/reduce.h"
 #include "layers/dispatch.h"
@@ -23,7 +26,7 @@ Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, int64_
   dispatch(a, op, [&](auto s) {
     using T = decltype(s);
     cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);
-  });
+  }, [&] { cuda::gemm(f32(a), trans_a, f32(b), trans_b, f32(c), m, k, n); });
   return c;
 }
 
@@ -68,7 +71,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
     dispatch(y, "linear", [&](auto s) {
       using T = decltype(s);
       cpu::add_row_bias(y.data<T>(), bias.data<T>(), rows, out);
-    });
+    }, [&] { cuda::add_row_bias(f32(y), f32(bias), rows, out); });
   }
   Tensor xd = x.detach(), wd = w.detach();
   return record(y, "linear", {x, w, bias},
@@ -81,7 +84,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
                     dispatch(gy, "linear_backward", [&](auto s) {
                       using T = decltype(s);
                       cpu::sum_middle(gy.data<T>(), g[2].data<T>(), 1, rows, out, 1.0);
-                    });
+                    }, [&] { cuda::sum_middle(f32(gy), f32(g[2]), 1, rows, out, 1.0); });
                   }
                   return g;
                 });

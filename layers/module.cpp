@@ -2,7 +2,9 @@
 #include "layers/module.h"
 
 #include <cmath>
+#include <unordered_map>
 
+#include "tensor/backend.h"
 #include "tensor/random.h"
 
 namespace maskoff {
@@ -106,6 +108,29 @@ void Module::apply(const std::function<void(Module&)>& f) {
 
 void Module::clear_grad() {
   for (const Tensor& p : parameters()) p.set_grad(Tensor());
+}
+
+void Module::to_(Device device) {
+  // Old storage -> its copy on `device`. The old blocks are kept alive until the end so
+  // that no address can be reused while it still serves as a key.
+  std::unordered_map<const Storage*, std::pair<std::shared_ptr<Storage>, std::shared_ptr<Storage>>>
+      moved;
+  auto move = [&](TensorImpl* impl) {
+    std::shared_ptr<Storage>& st = impl->storage;
+    if (st->device() == device) return;
+    auto it = moved.find(st.get());
+    if (it == moved.end()) {
+      auto fresh = std::make_shared<Storage>(st->nbytes(), device);
+      backend::copy_bytes(fresh->data(), device, st->data(), st->device(), st->nbytes());
+      it = moved.emplace(st.get(), std::make_pair(st, fresh)).first;
+    }
+    impl->storage = it->second.second;
+  };
+  for (const Tensor& p : parameters()) {
+    move(p.impl());
+    if (p.impl()->grad) move(p.impl()->grad.get());
+  }
+  for (const Tensor& b : buffers()) move(b.impl());
 }
 
 int64_t Module::num_parameters() const {

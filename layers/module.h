@@ -62,6 +62,13 @@ class Module {
   // Drops every parameter's gradient (use Adam::zero_grad to zero them in place instead).
   void clear_grad();
 
+  // Moves every parameter, its gradient and every buffer to `device` in place: the same
+  // tensor handles now refer to memory there, so copies held elsewhere (member fields such
+  // as Conv2d::weight, an optimizer's parameter list) see the move. Tensors that shared a
+  // storage block still share one. An Adam made before the move moves its state on its
+  // next step.
+  void to_(Device device);
+
   int64_t num_parameters() const;  // total elements
   const std::string& type_name() const { return type_name_; }
 

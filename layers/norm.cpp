@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autograd/node.h"
+#include "cuda/norm.h"
 #include "layers/cpu/norm.h"
 #include "layers/dispatch.h"
 
@@ -79,6 +80,21 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
       }
       cpu::batch_norm_apply(x.data<T>(), mean.data<T>(), invstd.data<T>(), g, b, d, y.data<T>());
     }
+  }, [&] {
+    if (batch_stats) {
+      const bool update = training && running_mean.defined();
+      cuda::batch_norm_train(f32(x), f32_or_null(gamma), f32_or_null(beta), static_cast<float>(eps),
+                             d, f32(y), f32(mean), f32(invstd),
+                             update ? f32(running_mean) : nullptr,
+                             update ? f32(running_var) : nullptr, momentum);
+      if (update) {
+        running_mean.mark_modified();
+        running_var.mark_modified();
+      }
+    } else {
+      cuda::batch_norm_eval(f32(x), f32(running_mean), f32(running_var), f32_or_null(gamma),
+                            f32_or_null(beta), eps, d, f32(y), f32(mean), f32(invstd));
+    }
   });
 
   Tensor xd = x.detach();
@@ -94,6 +110,10 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                              invstd.data<T>(), data_or_null<T>(gd), batch_stats, d,
                                              data_or_null<T>(gx), data_or_null<T>(ggamma),
                                              data_or_null<T>(gbeta));
+                  }, [&] {
+                    cuda::batch_norm_backward(f32(xd), f32(gy), f32(mean), f32(invstd),
+                                              f32_or_null(gd), batch_stats, d, f32_or_null(gx),
+                                              f32_or_null(ggamma), f32_or_null(gbeta));
                   });
                   return Grads{gx, ggamma, gbeta};
                 });

@@ -3,6 +3,7 @@
 #include "layers/pool.h"
 
 #include "autograd/node.h"
+#include "cuda/pool.h"
 #include "layers/cpu/pool.h"
 #include "layers/dispatch.h"
 
@@ -38,7 +39,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   dispatch(x, "max_pool2d", [&](auto s) {
     using T = decltype(s);
     cpu::max_pool2d(x.data<T>(), y.data<T>(), planes, g);
-  });
+  }, [&] { cuda::max_pool2d(f32(x), f32(y), planes, g); });
   Tensor xd = x.detach();
   return autograd::record(y, "max_pool2d", {x},
                           [xd, g, planes](const Tensor& gy, const std::vector<bool>&) {
@@ -47,6 +48,8 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
                               using T = decltype(s);
                               cpu::max_pool2d_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(),
                                                        planes, g);
+                            }, [&] {
+                              cuda::max_pool2d_backward(f32(xd), f32(gy), f32(gx), planes, g);
                             });
                             return std::vector<Tensor>{gx};
                           });
@@ -60,7 +63,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   dispatch(x, "avg_pool2d", [&](auto s) {
     using T = decltype(s);
     cpu::avg_pool2d(x.data<T>(), y.data<T>(), planes, g, count_include_pad);
-  });
+  }, [&] { cuda::avg_pool2d(f32(x), f32(y), planes, g, count_include_pad); });
   const Shape in_shape = x.shape();
   return autograd::record(
       y, "avg_pool2d", {x},
@@ -69,7 +72,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
         dispatch(gy, "avg_pool2d_backward", [&](auto s) {
           using T = decltype(s);
           cpu::avg_pool2d_backward(gy.data<T>(), gx.data<T>(), planes, g, count_include_pad);
-        });
+        }, [&] { cuda::avg_pool2d_backward(f32(gy), f32(gx), planes, g, count_include_pad); });
         return std::vector<Tensor>{gx};
       });
 }

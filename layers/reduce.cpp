@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "autograd/node.h"
+#include "cuda/reduce.h"
 #include "layers/cpu/reduce.h"
 #include "layers/dispatch.h"
 
@@ -28,7 +29,7 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t d, int64_t inner, const Sh
       y.data<T>()[0] = static_cast<T>(alpha * cpu::sum_all(x.data<T>(), d));
     else
       cpu::sum_middle(x.data<T>(), y.data<T>(), outer, d, inner, alpha);
-  });
+  }, [&] { cuda::sum_middle(f32(x), f32(y), outer, d, inner, alpha); });
   const Shape in_shape = x.shape();
   return autograd::record(
       y, op, {x},
@@ -37,6 +38,8 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t d, int64_t inner, const Sh
         dispatch(gy, "reduce_backward", [&](auto s) {
           using T = decltype(s);
           cpu::expand_middle(gy.data<T>(), gx.data<T>(), outer, d, inner, static_cast<T>(alpha));
+        }, [&] {
+          cuda::expand_middle(f32(gy), f32(gx), outer, d, inner, static_cast<float>(alpha));
         });
         return std::vector<Tensor>{gx};
       });

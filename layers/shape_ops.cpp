@@ -3,6 +3,7 @@
 #include "layers/shape_ops.h"
 
 #include "autograd/node.h"
+#include "cuda/shape_ops.h"
 #include "layers/cpu/shape_ops.h"
 #include "layers/dispatch.h"
 
@@ -34,6 +35,8 @@ void copy_runs(const Tensor& from, int64_t from_run, int64_t from_at, const Tens
   dispatch(from, op, [&](auto s) {
     using T = decltype(s);
     cpu::copy_blocks(from.data<T>() + from_at, from_run, to.data<T>() + to_at, to_run, blocks, len);
+  }, [&] {
+    cuda::copy_blocks(f32(from) + from_at, from_run, f32(to) + to_at, to_run, blocks, len);
   });
 }
 }  // namespace

@@ -3,6 +3,7 @@
 #include "losses/losses.h"
 
 #include "autograd/node.h"
+#include "cuda/losses.h"
 #include "layers/dispatch.h"
 #include "losses/cpu/losses.h"
 
@@ -33,6 +34,8 @@ Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
   dispatch(x, "bce_with_logits", [&](auto s) {
     using T = decltype(s);
     cpu::bce_with_logits(x.data<T>(), data_or_null<T>(t), T(tc), x.numel(), y.data<T>());
+  }, [&] {
+    cuda::bce_with_logits(f32(x), f32_or_null(t), static_cast<float>(tc), x.numel(), f32(y));
   });
   Tensor xd = x.detach(), td = t.defined() ? t.detach() : Tensor();
   Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
@@ -43,6 +46,9 @@ Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
       using T = decltype(s);
       cpu::bce_with_logits_backward(xd.data<T>(), data_or_null<T>(td), T(tc), gy.data<T>(),
                                     xd.numel(), data_or_null<T>(dx), data_or_null<T>(dt));
+    }, [&] {
+      cuda::bce_with_logits_backward(f32(xd), f32_or_null(td), static_cast<float>(tc), f32(gy),
+                                     xd.numel(), f32_or_null(dx), f32_or_null(dt));
     });
     return td.defined() ? Grads{dx, dt} : Grads{dx};
   });
@@ -68,7 +74,7 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   dispatch(pred, "mse_loss", [&](auto s) {
     using T = decltype(s);
     cpu::mse(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-  });
+  }, [&] { cuda::mse(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "mse_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
@@ -76,6 +82,8 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
       using T = decltype(s);
       cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
                         data_or_null<T>(dt));
+    }, [&] {
+      cuda::mse_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp), f32_or_null(dt));
     });
     return Grads{dp, dt};
   });
@@ -87,7 +95,7 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target) {
   dispatch(pred, "l1_loss", [&](auto s) {
     using T = decltype(s);
     cpu::l1(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-  });
+  }, [&] { cuda::l1(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "l1_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
@@ -95,6 +103,8 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target) {
       using T = decltype(s);
       cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
                        data_or_null<T>(dt));
+    }, [&] {
+      cuda::l1_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp), f32_or_null(dt));
     });
     return Grads{dp, dt};
   });
@@ -118,7 +128,7 @@ Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& m
   dispatch(pred, op, [&](auto s) {
     using T = decltype(s);
     denom = cpu::masked_mse(pred.data<T>(), target.data<T>(), mask.data<T>(), sh, y.data<T>());
-  });
+  }, [&] { cuda::masked_mse(f32(pred), f32(target), f32(mask), sh, f32(y)); });
   Tensor pd = pred.detach(), td = target.detach(), md = mask.detach();
   // The mask is deliberately not an input of the node: it never receives a gradient.
   return record(y, op, {pred, target}, [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
@@ -127,6 +137,39 @@ Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& m
       using T = decltype(s);
       cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom, gy.data<T>(),
                                data_or_null<T>(dp), data_or_null<T>(dt));
+    }, [&] {
+      // The GPU recomputes the mask weight on the device (denom stays 0 there): reading it
+      // back in the forward would stall the stream.
+      cuda::masked_mse_backward(f32(pd), f32(td), f32(md), sh, f32(gy), f32_or_null(dp),
+                                f32_or_null(dt));
+    });
+    return Grads{dp, dt};
+  });
+}
+
+Tensor landmark_distance_loss(const Tensor& pred, const Tensor& target) {
+  const char* op = "landmark_distance_loss";
+  MASKOFF_CHECK(pred.defined() && target.defined(), op << ": undefined tensor argument");
+  MASKOFF_CHECK(pred.dim() == 3 && pred.size(2) == 2 && pred.shape() == target.shape(),
+                op << ": pred " << shape_str(pred.shape()) << " and target "
+                   << shape_str(target.shape()) << " must both be [N, P, 2]");
+  check_pair(pred, target, op);
+  const int64_t n = pred.numel() / 2;
+  Tensor y = scalar_like(pred);
+  dispatch(pred, op, [&](auto s) {
+    using T = decltype(s);
+    cpu::point_distance(pred.data<T>(), target.data<T>(), n, kLandmarkDistanceEps, y.data<T>());
+  }, [&] { cuda::point_distance(f32(pred), f32(target), n, kLandmarkDistanceEps, f32(y)); });
+  Tensor pd = pred.detach(), td = target.detach();
+  return record(y, op, {pred, target}, [pd, td, n](const Tensor& gy, const Needs& need) {
+    Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+    dispatch(pd, "landmark_distance_loss_backward", [&](auto s) {
+      using T = decltype(s);
+      cpu::point_distance_backward(pd.data<T>(), td.data<T>(), n, kLandmarkDistanceEps,
+                                   gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
+    }, [&] {
+      cuda::point_distance_backward(f32(pd), f32(td), n, kLandmarkDistanceEps, f32(gy),
+                                    f32_or_null(dp), f32_or_null(dt));
     });
     return Grads{dp, dt};
   });

@@ -1,10 +1,14 @@
-// Adam: argument checks, per-parameter state, and the fused CPU update kernel.
+// Adam: argument checks, per-parameter state, and the fused update: a CPU kernel per
+// parameter, or on the GPU one multi-tensor kernel launch for all of them (cuda/adam.h).
 #include "optim/adam.h"
 
 #include <cmath>
 #include <unordered_set>
 
 #include "layers/dispatch.h"
+#ifdef MASKOFF_WITH_CUDA
+#include "cuda/adam.h"
+#endif
 #include "tensor/backend.h"
 #include "tensor/parallel.h"
 
@@ -60,22 +64,50 @@ Adam::Adam(std::vector<Tensor> params, double lr, double beta1, double beta2, do
 }
 
 void Adam::step() {
+#ifdef MASKOFF_WITH_CUDA
+  std::vector<cuda::AdamSlot> gpu_slots;  // updated together after the loop
+#endif
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
     check_same_dtype(p, g, "Adam (parameter vs gradient)");
     check_same_device(p, g, "Adam (parameter vs gradient)");
+    // State made before the model moved to another device (Module::to_) follows it there.
+    if (exp_avg_[i].device() != p.device()) {
+      exp_avg_[i] = exp_avg_[i].to(p.device());
+      exp_avg_sq_[i] = exp_avg_sq_[i].to(p.device());
+    }
     int64_t t = ++param_steps_[i];
     const Tensor& m = exp_avg_[i];
     const Tensor& v = exp_avg_sq_[i];
-    dispatch(p, "adam_update", [&](auto s) {
-      using T = decltype(s);
-      cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_, beta1_,
-                       beta2_, eps_, weight_decay_, t);
-    });
+    if (p.is_cuda()) {
+#ifdef MASKOFF_WITH_CUDA
+      MASKOFF_CHECK(p.dtype() == DType::F32,
+                    "adam_update: CUDA kernels take float32, got " << p.str());
+      // The same rounding of the bias corrections as cpu::adam_update.
+      const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
+      const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
+      gpu_slots.push_back({f32(p), f32(g), f32(m), f32(v), p.numel(),
+                           static_cast<float>(lr_ / bc1), static_cast<float>(std::sqrt(bc2))});
+#else
+      MASKOFF_FAIL("adam_update: this build of maskoff has no CUDA support (" << p.str() << ")");
+#endif
+    } else {
+      dispatch(p, "adam_update", [&](auto s) {
+        using T = decltype(s);
+        cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_,
+                         beta1_, beta2_, eps_, weight_decay_, t);
+      });
+    }
     p.mark_modified();
   }
+#ifdef MASKOFF_WITH_CUDA
+  if (!gpu_slots.empty())
+    cuda::adam_update_multi(gpu_slots.data(), static_cast<int>(gpu_slots.size()),
+                            static_cast<float>(beta1_), static_cast<float>(beta2_),
+                            static_cast<float>(eps_), static_cast<float>(weight_decay_));
+#endif
   ++steps_;
 }
 

@@ -22,7 +22,10 @@ Storage::~Storage() { backend::deallocate(data_, nbytes_, device_); }
 namespace backend {
 
 void* allocate(size_t nbytes, Device d) {
-  if (d.is_cuda()) return cuda_backend::allocate(nbytes);
+  if (d.is_cuda()) {
+    MASKOFF_CHECK(d.index == 0, "allocating on " << d.str() << ": only cuda:0 is supported");
+    return cuda_backend::allocate(nbytes);
+  }
   void* p = std::aligned_alloc(kAlign, round_up(nbytes == 0 ? 1 : nbytes));
   MASKOFF_CHECK(p != nullptr, "out of host memory allocating " << nbytes << " bytes");
   return p;
@@ -55,6 +58,10 @@ void zero_bytes(void* dst, Device d, size_t nbytes) {
 }
 
 bool cuda_available() { return cuda_backend::available(); }
+std::string cuda_report() { return cuda_backend::report(); }
+void set_tf32(bool on) { cuda_backend::set_tf32(on); }
+bool tf32() { return cuda_backend::tf32(); }
+void synchronize() { cuda_backend::synchronize(); }
 
 }  // namespace backend
 }  // namespace maskoff

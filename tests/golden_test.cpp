@@ -13,46 +13,18 @@
 #include "layers/modules.h"
 #include "losses/losses.h"
 #include "optim/adam.h"
+#include "tests/golden_fixture.h"
 #include "tests/gradcheck.h"
 
 namespace maskoff {
 namespace {
 
-struct Entry {
-  Shape shape;
-  std::vector<double> values;
-};
+using Entry = testing::GoldenEntry;
 using Fixture = std::map<std::string, Entry>;
 
 Fixture load_fixture(const std::string& path) {
-  std::ifstream in(path);
-  MASKOFF_CHECK(in.good(), "cannot open golden fixture " << path);
   Fixture fx;
-  std::string line;
-  Entry* cur = nullptr;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line.rfind("tensor ", 0) == 0) {
-      std::istringstream ls(line.substr(7));
-      std::string name, dims;
-      ls >> name >> dims;
-      MASKOFF_CHECK(dims.size() >= 2 && dims.front() == '[' && dims.back() == ']',
-                    "golden fixture: bad shape '" << dims << "' for " << name);
-      Shape s;
-      std::istringstream ds(dims.substr(1, dims.size() - 2));
-      for (std::string d; std::getline(ds, d, ',');) s.push_back(std::stoll(d));
-      cur = &fx[name];
-      cur->shape = s;
-      continue;
-    }
-    MASKOFF_CHECK(cur != nullptr, "golden fixture: values before any tensor header");
-    std::istringstream vs(line);
-    for (double v; vs >> v;) cur->values.push_back(v);
-  }
-  for (const auto& [name, e] : fx)
-    MASKOFF_CHECK(static_cast<int64_t>(e.values.size()) == shape_numel(e.shape),
-                  "golden fixture: " << name << " has " << e.values.size() << " values for shape "
-                                     << shape_str(e.shape));
+  for (auto& [name, e] : testing::read_golden_fixture(path)) fx[name] = std::move(e);
   return fx;
 }
 

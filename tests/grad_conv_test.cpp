@@ -279,6 +279,13 @@ TEST(ConvGrad, EmptyBatchGivesZeroWeightGradient) {
   Tensor yt = conv_transpose2d(x, wt, Tensor(), tr(2, 1));
   yt.backward(zeros_like(yt));
   for (double v : wt.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
+  // The chunked GEMM paths (larger float32 layers) with an empty batch as well.
+  Tensor xf = zeros({0, 16, 32, 32});
+  Tensor wf = randn({32, 16, 3, 3}, g).set_requires_grad(true);
+  Tensor yf = conv2d(xf, wf, Tensor(), Conv2dOptions::make(1, 1));
+  EXPECT_EQ(yf.shape(), (Shape{0, 32, 32, 32}));
+  yf.backward(zeros_like(yf));
+  for (float v : wf.grad().to_vector<float>()) EXPECT_EQ(v, 0.0f);
 }
 
 // ---- hand-computed forward cases ------------------------------------------------------------

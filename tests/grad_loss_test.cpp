@@ -1,6 +1,7 @@
 // Losses: finite-difference gradient checks for every input, hand-computed values, the
 // empty-mask case, and argument errors.
 #include <cmath>
+#include <utility>
 
 #include "layers/elementwise.h"
 #include "losses/losses.h"
@@ -97,6 +98,21 @@ TEST(LossGrad, MaskedMseEmptyMask) {
   for (double v : p.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
   for (double v : t.grad().to_vector<double>()) EXPECT_EQ(v, 0.0);
 }
+TEST(LossGrad, LandmarkDistanceBothInputs) {
+  Generator g(22);
+  for (Shape s : {Shape{2, 68, 2}, Shape{3, 5, 2}, Shape{1, 1, 2}}) {
+    Tensor p = leaf(s, g, 0.3), t = leaf(s, g, 0.3);
+    EXPECT_TRUE(grad_check([&] { return landmark_distance_loss(p, t); }, {p, t})) << shape_str(s);
+  }
+  // Nearly coinciding points (1e-3 apart, still far above sqrt(eps) = 1e-6).
+  Tensor t = leaf({2, 4, 2}, g, 0.3);
+  std::vector<double> pv = t.to_vector<double>();
+  for (double& v : pv) v += 1e-3 * (2 * g.uniform() - 1);
+  Tensor p = f64(pv, t.shape());
+  p.set_requires_grad(true);
+  EXPECT_TRUE(grad_check([&] { return landmark_distance_loss(p, t); }, {p, t},
+                         {1e-8, 1e-6, 1e-5}));
+}
 TEST(LossGrad, LossInsideAGraph) {
   // A loss as the root of a longer chain: the incoming gradient scales every output.
   Generator g(18);
@@ -161,6 +177,35 @@ TEST(LossForward, MaskedMseHandComputed) {
   masked_mse_loss(p, t, m).backward();
   EXPECT_TRUE(all_close(p.grad().to_vector<double>(), {2.0 / 3, 0, 0, 4.0 / 3, 0, 0, 0, -2.0 / 3},
                         1e-15));
+}
+TEST(LossForward, LandmarkDistanceHandComputed) {
+  // Two images, two points each; distances 0, 5 (3-4-5), 1 and 13 (5-12-13).
+  Tensor p = f64({0, 0, 3, 4, 1, 1, 2, 3}, {2, 2, 2});
+  Tensor t = f64({0, 0, 0, 0, 1, 2, 7, 15}, {2, 2, 2});
+  const double e = kLandmarkDistanceEps;  // a zero distance costs sqrt(e) = 1e-6
+  EXPECT_NEAR(landmark_distance_loss(p, t).item(),
+              (std::sqrt(e) + std::sqrt(25 + e) + std::sqrt(1 + e) + std::sqrt(169 + e)) / 4.0,
+              1e-15);
+  EXPECT_NEAR(landmark_distance_loss(p, t).item(), 4.75 + 2.5e-7, 1e-12);
+  p.set_requires_grad(true);
+  t.set_requires_grad(true);
+  landmark_distance_loss(p, t).backward();
+  // d/dp = (p - t) / |p - t| / 4, exactly 0 where the points coincide; d/dt = -d/dp.
+  const std::vector<double> want = {0, 0, 3 / 20.0, 4 / 20.0, 0, -1 / 4.0, -5 / 52.0, -12 / 52.0};
+  EXPECT_TRUE(all_close(p.grad().to_vector<double>(), want, 1e-12));
+  std::vector<double> neg = want;
+  for (double& v : neg) v = -v;
+  EXPECT_TRUE(all_close(t.grad().to_vector<double>(), neg, 1e-12));
+  for (double v : p.grad().to_vector<double>()) EXPECT_TRUE(std::isfinite(v));
+}
+TEST(LossForward, LandmarkDistanceFloat32) {
+  Generator g(23);
+  Tensor p = rand({4, 68, 2}, g, DType::F64), t = rand({4, 68, 2}, g, DType::F64);
+  Tensor p32 = p.to(DType::F32), t32 = t.to(DType::F32);
+  Tensor loss = landmark_distance_loss(p32, t32);
+  EXPECT_EQ(loss.dtype(), DType::F32);
+  EXPECT_NEAR(loss.item(),
+              landmark_distance_loss(p32.to(DType::F64), t32.to(DType::F64)).item(), 1e-7);
 }
 TEST(LossForward, SharedMaskEqualsExpandedMask) {
   // Broadcasting a [N, 1, H, W] mask over channels must pick the right sample's mask.
@@ -247,6 +292,24 @@ TEST(LossErrors, BadMaskShape) {
   EXPECT_THROW(masked_mse_loss(p, t, zeros({1, 1, 4, 4})), Error);
   EXPECT_THROW(masked_mse_loss(p, t, zeros({2, 4, 4})), Error);
   EXPECT_THROW(masked_mse_loss(zeros({3, 4}), zeros({3, 4}), zeros({3, 4})), Error);
+}
+TEST(LossErrors, LandmarkDistanceShapes) {
+  for (auto [a, b] : {std::pair<Shape, Shape>{{2, 68, 2}, {2, 67, 2}},
+                      {{2, 68, 3}, {2, 68, 3}},
+                      {{136}, {136}},
+                      {{1, 68, 2}, {2, 68, 2}}}) {
+    try {
+      landmark_distance_loss(zeros(a), zeros(b));
+      ADD_FAILURE() << "no error for " << shape_str(a) << " and " << shape_str(b);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("landmark_distance_loss"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(shape_str(a)), std::string::npos) << msg;
+      EXPECT_NE(msg.find(shape_str(b)), std::string::npos) << msg;
+    }
+  }
+  EXPECT_THROW(landmark_distance_loss(zeros({0, 68, 2}), zeros({0, 68, 2})), Error);
+  EXPECT_THROW(landmark_distance_loss(zeros({1, 68, 2}), zeros({1, 68, 2}, DType::F64)), Error);
 }
 TEST(LossErrors, EmptyInput) {
   EXPECT_THROW(mse_loss(zeros({0, 3}), zeros({0, 3})), Error);

@@ -1,5 +1,5 @@
-// Bilinear resizing: gradient checks for both align_corners modes when scaling up, down
-// and mixed, hand-computed 2x2 -> 4x4 and 4x4 -> 2x2 values, and errors.
+// Bilinear resizing: gradient checks for both align_corners modes and TensorFlow's legacy
+// mapping when scaling up, down and mixed, hand-computed values, and errors.
 #include "layers/resize.h"
 #include "tests/gradcheck.h"
 
@@ -98,6 +98,63 @@ TEST(ResizeForward, Float32MatchesFloat64) {
                           resize_bilinear(x, 64, 17, align).to_vector<double>(), 1e-4));
 }
 
+// ---- TensorFlow's legacy mapping: src = o * in / out ----------------------------------------
+
+TEST(ResizeGrad, TfLegacy) {
+  Generator g(76);
+  Tensor x = leaf({2, 2, 4, 5}, g);
+  for (const Size2& s : kOutSizes)
+    EXPECT_TRUE(grad_check([&] { return resize_bilinear_tf_legacy(x, s.h, s.w); }, {x}))
+        << s.h << " x " << s.w;
+  Tensor big = leaf({1, 1, 16, 9}, g);  // whole source positions (16 -> 8) and fractional ones
+  EXPECT_TRUE(grad_check([&] { return resize_bilinear_tf_legacy(big, 8, 7); }, {big}));
+}
+
+TEST(ResizeForward, TfLegacyTwoToFour) {
+  // x = [[1, 2], [3, 4]]; positions o * 2 / 4 = 0, 0.5, 1, 1.5: the last two both sit on
+  // the last pixel (its neighbour min(ceil(1.5), 1) = 1 is itself), unlike half-pixel.
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64({1, 2, 3, 4}, {1, 1, 2, 2}), 4, 4)
+                            .to_vector<double>(),
+                        {1, 1.5, 2, 2,  //
+                         2, 2.5, 3, 3,  //
+                         3, 3.5, 4, 4,  //
+                         3, 3.5, 4, 4},
+                        1e-15));
+}
+TEST(ResizeForward, TfLegacyRampsDownAndUp) {
+  // On a ramp v[i] = i every sample equals its source position, so the output shows the
+  // mapping itself: 256 -> 112 gives o * 256 / 112 (no half-pixel shift, no clamping needed:
+  // the last position is 253.71).
+  std::vector<double> ramp(256);
+  for (int i = 0; i < 256; ++i) ramp[i] = i;
+  std::vector<double> want(112);
+  for (int o = 0; o < 112; ++o) want[o] = o * 256.0 / 112.0;
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 1, 256}), 1, 112)
+                            .to_vector<double>(),
+                        want, 1e-12));
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 256, 1}), 112, 1)
+                            .to_vector<double>(),
+                        want, 1e-12));
+  // 3 -> 7 upsamples: positions o * 3 / 7, those past 2 stay on the last pixel.
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64({0, 1, 2}, {1, 1, 1, 3}), 1, 7)
+                            .to_vector<double>(),
+                        {0, 3 / 7.0, 6 / 7.0, 9 / 7.0, 12 / 7.0, 2, 2}, 1e-15));
+  // 4 -> 2 reads whole positions 0 and 2 (no averaging), 4 -> 3 reads 0, 4/3, 8/3.
+  Tensor x = f64({0, 10, 20, 30}, {1, 1, 1, 4});
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(x, 1, 2).to_vector<double>(), {0, 20}, 1e-15));
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(x, 1, 3).to_vector<double>(),
+                        {0, 40 / 3.0, 80 / 3.0}, 1e-13));
+}
+TEST(ResizeForward, TfLegacySameSizeIsIdentityAndFloat32MatchesFloat64) {
+  Generator g(77);
+  Tensor x = randn({2, 3, 5, 4}, g, DType::F64);
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(x, 5, 4).to_vector<double>(),
+                        x.to_vector<double>(), 1e-15));
+  Tensor big = randn({2, 3, 37, 29}, g, DType::F64);
+  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(big.to(DType::F32), 64, 17).to_vector<double>(),
+                        resize_bilinear_tf_legacy(big, 64, 17).to_vector<double>(), 1e-4));
+}
+
 TEST(ResizeErrors, ClearMessages) {
   try {
     resize_bilinear(zeros({3, 4, 4}), 8, 8);
@@ -107,6 +164,15 @@ TEST(ResizeErrors, ClearMessages) {
   }
   EXPECT_THROW(resize_bilinear(zeros({1, 1, 4, 4}), 0, 8), Error);
   EXPECT_THROW(resize_bilinear(zeros({1, 1, 0, 4}), 2, 2), Error);
+  try {
+    resize_bilinear_tf_legacy(zeros({2, 3, 4, 4, 1}), 8, 8);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("resize_bilinear_tf_legacy"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[2, 3, 4, 4, 1]"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(resize_bilinear_tf_legacy(zeros({1, 1, 4, 4}), 3, -1), Error);
 }
 
 }  // namespace

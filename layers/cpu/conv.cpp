@@ -294,6 +294,7 @@ std::pair<const T*, int64_t> row_block_columns(const ConvGeom& g, const T* xn, i
 
 template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  if (g.n == 0) return;  // nothing to write (and the chunking below divides by n)
   if (g.direct()) return direct_forward(g, x, w, bias, y);
   const int64_t P = g.out_plane(), K = g.k_g(), M = g.cout_g(), taps = g.kh * g.kw;
   const int threads = pass_threads(2.0 * g.n * g.cout * K * P);
@@ -342,6 +343,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T*
 
 template <class T>
 void conv2d_backward_data(const ConvGeom& g, const T* w, const T* dy, T* dx) {
+  if (g.n == 0) return;
   if (g.direct()) return direct_backward_data(g, w, dy, dx);
   const int64_t P = g.out_plane(), K = g.k_g(), M = g.cout_g(), taps = g.kh * g.kw;
   const int64_t cg = g.cin_g();

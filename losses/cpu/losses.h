@@ -120,4 +120,30 @@ void masked_mse_backward(const T* p, const T* t, const T* m, const MaskedShape& 
   });
 }
 
+// ---- mean distance between 2-D points ----------------------------------------------------
+// p, t: n points as interleaved (x, y) pairs.
+template <class T>
+void point_distance(const T* p, const T* t, int64_t n, double eps, T* y) {
+  double s = parallel_sum(n, [&](int64_t i) {
+    double dx = static_cast<double>(p[2 * i]) - static_cast<double>(t[2 * i]);
+    double dy = static_cast<double>(p[2 * i + 1]) - static_cast<double>(t[2 * i + 1]);
+    return std::sqrt(dx * dx + dy * dy + eps);
+  });
+  y[0] = static_cast<T>(s / static_cast<double>(n));
+}
+
+// dL/dp = (p - t) / sqrt(|p - t|^2 + eps) / n * gy, dL/dt = -dL/dp; dp or dt may be null.
+template <class T>
+void point_distance_backward(const T* p, const T* t, int64_t n, double eps, const T* gy, T* dp,
+                             T* dt) {
+  const double k = static_cast<double>(gy[0]) / static_cast<double>(n);
+  parallel_for(n, [&](int64_t i) {
+    double dx = static_cast<double>(p[2 * i]) - static_cast<double>(t[2 * i]);
+    double dy = static_cast<double>(p[2 * i + 1]) - static_cast<double>(t[2 * i + 1]);
+    double s = k / std::sqrt(dx * dx + dy * dy + eps);
+    if (dp) dp[2 * i] = static_cast<T>(s * dx), dp[2 * i + 1] = static_cast<T>(s * dy);
+    if (dt) dt[2 * i] = static_cast<T>(-s * dx), dt[2 * i + 1] = static_cast<T>(-s * dy);
+  });
+}
+
 }  // namespace maskoff::cpu

@@ -1,0 +1,50 @@
+// Every setting of a pix2pix training run, with the defaults of the paper's setup
+// (pix2pix: Adam 2e-4, betas (0.5, 0.999), GAN + 100 x L1, batch 1, 256x256), and its
+// JSON form, which checkpoints carry so a resumed run continues with the same settings.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace maskoff::train {
+
+struct TrainOptions {
+  std::string data_dir;  // a make_masked_dataset folder
+  std::string out_dir;
+
+  // Length: `epochs` at the constant rate, then `epochs_decay` decaying linearly to zero
+  // (pix2pix's 'linear' policy). steps > 0 stops after that many steps in all instead.
+  int64_t epochs = 100, epochs_decay = 100, steps = 0;
+  int64_t batch_size = 1;
+  double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
+
+  std::string gan_mode = "vanilla";  // vanilla (BCE with logits) | lsgan (least squares)
+  double lambda_l1 = 100;
+  double lambda_mask = 100;          // MSE inside the synthetic mask
+  double lambda_landmark = 100;      // landmark distance in units of the image side
+  std::string landmark_loss = "cnn"; // none | cnn (differentiable) | dlib (logged, no gradient)
+  std::string landmark_weights;      // folder of the 68-point network's .npy files
+  std::vector<double> landmark_crop; // x0, y0, size (fractions of the side) fed to the network; empty: default
+
+  int64_t resolution = 256, ngf = 64, ndf = 64, n_layers_d = 3;
+  bool dropout = true, jitter = true;
+  uint64_t seed = 1;
+
+  std::string device = "auto";  // auto | cpu | cuda
+  int threads = 0;              // 0: OpenMP's default
+
+  int64_t sample_every = 500, save_every = 1000, num_samples = 4;
+
+  nlohmann::json to_json() const;
+  static TrainOptions from_json(const nlohmann::json& j);
+  // Throws naming the option and the accepted values.
+  void validate() const;
+};
+
+// pix2pix's linear policy: 1 for the first `epochs` epochs, then falling by 1/(decay+1)
+// per epoch; never below 0 (steps beyond the schedule train at the last rate's floor 0).
+double lr_factor(const TrainOptions& o, int64_t epoch);
+
+}  // namespace maskoff::train

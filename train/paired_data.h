@@ -1,0 +1,61 @@
+// Training pairs from a make_masked_dataset folder, held in memory as 8-bit images, and
+// pix2pix's jitter (resize to 286/256 of the resolution, random crop, random horizontal
+// flip) applied identically to the masked input, the real target, the mask and the
+// landmarks. The jitter draws from a counter-based stream keyed by (seed, step), so a
+// batch is a pure function of its step: resuming needs no data-loader state.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/face.h"
+#include "data/image.h"
+#include "tensor/tensor.h"
+
+namespace maskoff::train {
+
+struct PairedBatch {
+  Tensor input;      // [N, 3, R, R] masked faces in [-1, 1]
+  Tensor target;     // [N, 3, R, R] real faces in [-1, 1]
+  Tensor mask;       // [N, 1, R, R] 1 inside the synthetic mask, 0 outside
+  Tensor landmarks;  // [N, 68, 2] the real face's dlib landmarks (x, y) / R
+  std::vector<std::string> ids;
+};
+
+// The partner of each of the 68 points under a horizontal flip (jaw 0 <-> 16, left eye
+// <-> right eye, ...): a flipped face's point i is the original's point kFlip68[i].
+extern const int kFlip68[68];
+
+class PairedDataset {
+ public:
+  // Reads every manifest row whose split is `split` ("train", "test" or "all"), at most
+  // `limit` rows (0 = all), each resized once to the jitter's load size (or straight to
+  // `resolution` without jitter). Throws naming the dataset and the problem: no manifest,
+  // a missing or unreadable image, no rows in the split.
+  static PairedDataset load(const std::string& dir, const std::string& split, int resolution,
+                            bool jitter, int64_t limit = 0);
+
+  size_t size() const { return samples_.size(); }
+  int resolution() const { return resolution_; }
+  int load_size() const { return load_size_; }
+  const std::string& dir() const { return dir_; }
+
+  // Samples idx[0..n) with the jitter of stream (seed, step); without jitter, unchanged.
+  PairedBatch batch(const std::vector<size_t>& idx, uint64_t seed, uint64_t step) const;
+
+ private:
+  struct Sample {
+    std::string id;
+    data::Image masked, real, mask;  // load_size x load_size; mask has 1 channel
+    data::Landmarks landmarks;       // pixels of the load_size image
+  };
+  std::string dir_;
+  int resolution_ = 0, load_size_ = 0;
+  bool jitter_ = false;
+  std::vector<Sample> samples_;
+};
+
+// The jitter's load size for a crop of `resolution` (pix2pix: 286 for 256).
+int jitter_load_size(int resolution);
+
+}  // namespace maskoff::train

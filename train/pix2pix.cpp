@@ -1,0 +1,239 @@
+#include "train/pix2pix.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "autograd/node.h"
+#include "data/face.h"
+#include "data/paths.h"
+#include "layers/elementwise.h"
+#include "layers/modules.h"
+#include "layers/shape_ops.h"
+#include "losses/losses.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+namespace maskoff::train {
+
+std::vector<std::string> loss_names() {
+  return {"G_GAN", "G_L1", "G_mask", "G_landmark", "G_total", "D_real", "D_fake"};
+}
+std::vector<double> loss_values(const LossTerms& t) {
+  return {t.g_gan, t.g_l1, t.g_mask, t.g_landmark, t.g_total, t.d_real, t.d_fake};
+}
+
+std::string default_landmark_weights() {
+  const std::string shared = data::shared_dir();
+  if (shared.empty()) return "";
+  return (std::filesystem::path(shared) / "weights" / "face_landmark_68").string();
+}
+
+namespace {
+std::vector<Dropout*> dropout_layers(Module& m) {
+  std::vector<Dropout*> out;
+  m.apply([&](Module& x) {
+    if (auto* d = dynamic_cast<Dropout*>(&x)) out.push_back(d);
+  });
+  return out;
+}
+
+void set_requires_grad(Module& m, bool on) {
+  for (Tensor p : m.parameters()) p.set_requires_grad(on);
+}
+
+void save_adam(Checkpoint& ck, const std::string& prefix, const Adam& a) {
+  std::vector<int64_t> steps;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ck.add(prefix + "/m/" + std::to_string(i), a.exp_avg(i));
+    ck.add(prefix + "/v/" + std::to_string(i), a.exp_avg_sq(i));
+    steps.push_back(a.param_step(i));
+  }
+  ck.meta["state"][prefix] = {{"steps", a.steps()}, {"param_steps", steps}};
+}
+
+void load_adam(const Checkpoint& ck, const std::string& prefix, Adam& a) {
+  const auto& st = ck.meta.at("state").at(prefix);
+  const auto steps = st.at("param_steps").get<std::vector<int64_t>>();
+  MASKOFF_CHECK(steps.size() == a.size(), "checkpoint " << ck.path << ": " << prefix << " holds "
+                                                        << steps.size() << " parameters, the model has " << a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ck.restore(prefix + "/m/" + std::to_string(i), a.exp_avg(i));
+    ck.restore(prefix + "/v/" + std::to_string(i), a.exp_avg_sq(i));
+    a.set_param_step(i, steps[i]);
+  }
+  a.set_steps(st.at("steps").get<int64_t>());
+}
+
+void save_module(Checkpoint& ck, const std::string& prefix, const Module& m) {
+  for (const auto& [name, t] : m.named_parameters()) ck.add(prefix + "/" + name, t);
+  for (const auto& [name, t] : m.named_buffers()) ck.add(prefix + "/" + name, t);
+}
+
+void load_module(const Checkpoint& ck, const std::string& prefix, const Module& m) {
+  for (const auto& [name, t] : m.named_parameters()) ck.restore(prefix + "/" + name, t);
+  for (const auto& [name, t] : m.named_buffers()) ck.restore(prefix + "/" + name, t);
+}
+}  // namespace
+
+Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device) : opts_(opts), device_(device) {
+  opts_.validate();
+  Generator init(opts_.seed);
+  models::UNetConfig gc;
+  gc.num_downs = models::unet_downs_for_resolution(opts_.resolution);
+  gc.ngf = opts_.ngf;
+  gc.dropout = opts_.dropout;
+  gc.dropout_seed = opts_.seed * 0x9E3779B97F4A7C15ull + 1;
+  g_ = std::make_shared<models::UNetGenerator>(gc, init);
+  models::PatchGANConfig dc;
+  dc.ndf = opts_.ndf;
+  dc.n_layers = opts_.n_layers_d;
+  d_ = std::make_shared<models::PatchGANDiscriminator>(dc, init);
+  if (device_.is_cuda()) {
+    g_->to_(device_);
+    d_->to_(device_);
+  }
+  opt_g_ = std::make_unique<Adam>(g_->parameters(), opts_.lr, opts_.beta1, opts_.beta2);
+  opt_d_ = std::make_unique<Adam>(d_->parameters(), opts_.lr, opts_.beta1, opts_.beta2);
+
+  if (opts_.landmark_loss == "cnn" && opts_.lambda_landmark != 0) {
+    const std::string dir = opts_.landmark_weights.empty() ? default_landmark_weights() : opts_.landmark_weights;
+    MASKOFF_CHECK(!dir.empty(),
+                  "--landmark-loss cnn needs the 68-point network's weights: pass --landmark-weights DIR "
+                  "(the face_landmark_68 folder) or set MASKOFF_SHARED; or choose --landmark-loss none|dlib");
+    landmark_net_ = models::load_landmark_net(dir);
+    if (device_.is_cuda()) landmark_net_->to_(device_);
+    crop_ = models::default_landmark_crop();
+    if (!opts_.landmark_crop.empty()) crop_ = {opts_.landmark_crop[0], opts_.landmark_crop[1], opts_.landmark_crop[2]};
+  } else if (opts_.landmark_loss == "dlib" && opts_.lambda_landmark != 0) {
+    dlib_ = std::make_unique<data::FaceAnalyzer>();
+  }
+}
+
+Pix2Pix::~Pix2Pix() = default;
+
+Tensor Pix2Pix::gan_loss(const Tensor& logits, bool real) const {
+  const double target = real ? 1.0 : 0.0;
+  if (opts_.gan_mode == "lsgan") return mse_loss(logits, full(logits.shape(), target, logits.dtype(), logits.device()));
+  return bce_with_logits(logits, target);
+}
+
+double Pix2Pix::dlib_landmark_distance(const Tensor& fake, const Tensor& target_landmarks) {
+  const Tensor f = fake.detach().cpu();
+  const Tensor lm = target_landmarks.cpu();
+  const int64_t N = f.size(0), R = f.size(2);
+  const float* t = lm.data<float>();
+  double total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    data::Image img = data::tensor_to_image(slice(f, 0, n, n + 1));
+    // The real face's landmark box stands in for a detection: the generated face sits where
+    // the real one is, and dlib's detector misses small faces.
+    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+    for (int i = 0; i < 68; ++i) {
+      const double x = t[(n * 68 + i) * 2] * R, y = t[(n * 68 + i) * 2 + 1] * R;
+      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    }
+    data::FaceBox box{static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0)),
+                      static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), 1.0};
+    const data::Landmarks got = dlib_->landmarks(img, box);
+    double s = 0;
+    for (int i = 0; i < 68; ++i) {
+      const double dx = got[i].x / R - t[(n * 68 + i) * 2], dy = got[i].y / R - t[(n * 68 + i) * 2 + 1];
+      s += std::sqrt(dx * dx + dy * dy);
+    }
+    total += s / 68;
+  }
+  return total / static_cast<double>(N);
+}
+
+LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
+  const Tensor a = batch.input.to(device_), b = batch.target.to(device_);
+  LossTerms t;
+  const Tensor fake = g_->forward(a);
+
+  // Discriminator: the fake is detached, so only D learns from this loss.
+  opt_d_->zero_grad();
+  const Tensor d_fake = gan_loss(d_->forward(concat_channels({a, fake.detach()})), false);
+  const Tensor d_real = gan_loss(d_->forward(concat_channels({a, b})), true);
+  const Tensor d_loss = mul_scalar(add(d_fake, d_real), 0.5);
+  d_loss.backward();
+  opt_d_->step();
+  t.d_fake = d_fake.item();
+  t.d_real = d_real.item();
+
+  // Generator, through the just-updated D, whose parameters take no gradient here.
+  set_requires_grad(*d_, false);
+  opt_g_->zero_grad();
+  const Tensor g_gan = gan_loss(d_->forward(concat_channels({a, fake})), true);
+  const Tensor g_l1 = l1_loss(fake, b);
+  Tensor total = add(g_gan, mul_scalar(g_l1, opts_.lambda_l1));
+  t.g_gan = g_gan.item();
+  t.g_l1 = g_l1.item();
+  if (opts_.lambda_mask != 0) {
+    const Tensor g_mask = masked_mse_loss(fake, b, batch.mask.to(device_));
+    total = add(total, mul_scalar(g_mask, opts_.lambda_mask));
+    t.g_mask = g_mask.item();
+  }
+  double reported_extra = 0;
+  if (landmark_net_) {
+    const Tensor pred = models::landmarks_on_image(*landmark_net_, fake, crop_);
+    const Tensor g_lm = landmark_distance_loss(pred, batch.landmarks.to(device_));
+    total = add(total, mul_scalar(g_lm, opts_.lambda_landmark));
+    t.g_landmark = g_lm.item();
+  } else if (dlib_) {
+    t.g_landmark = dlib_landmark_distance(fake, batch.landmarks);
+    reported_extra = opts_.lambda_landmark * t.g_landmark;
+  }
+  total.backward();
+  opt_g_->step();
+  set_requires_grad(*d_, true);
+  t.g_total = total.item() + reported_extra;
+  return t;
+}
+
+void Pix2Pix::set_lr(double lr) {
+  opt_g_->set_lr(lr);
+  opt_d_->set_lr(lr);
+}
+
+Tensor Pix2Pix::generate(const Tensor& input) {
+  autograd::NoGradGuard no_grad;
+  std::vector<Tensor> saved;
+  for (const Tensor& buf : g_->buffers()) saved.push_back(buf.clone());
+  std::vector<uint64_t> offsets;
+  for (Dropout* d : dropout_layers(*g_)) offsets.push_back(d->gen.offset);
+  const bool was_training = g_->is_training();
+  g_->train();
+  const Tensor x = input.to(device_);
+  std::vector<Tensor> outs;
+  for (int64_t n = 0; n < x.size(0); ++n) outs.push_back(g_->forward(slice(x, 0, n, n + 1)));
+  g_->train(was_training);
+  const auto bufs = g_->buffers();
+  for (size_t i = 0; i < bufs.size(); ++i) copy_(bufs[i], saved[i]);
+  const auto drops = dropout_layers(*g_);
+  for (size_t i = 0; i < drops.size(); ++i) drops[i]->gen.offset = offsets[i];
+  return concat(outs, 0);
+}
+
+void Pix2Pix::save_state(Checkpoint& ck) const {
+  save_module(ck, "G", *g_);
+  save_module(ck, "D", *d_);
+  save_adam(ck, "optG", *opt_g_);
+  save_adam(ck, "optD", *opt_d_);
+  std::vector<uint64_t> offsets;
+  for (Dropout* d : dropout_layers(*g_)) offsets.push_back(d->gen.offset);
+  ck.meta["state"]["g_dropout_offsets"] = offsets;
+}
+
+void Pix2Pix::load_state(const Checkpoint& ck) {
+  load_module(ck, "G", *g_);
+  load_module(ck, "D", *d_);
+  load_adam(ck, "optG", *opt_g_);
+  load_adam(ck, "optD", *opt_d_);
+  const auto offsets = ck.meta.at("state").at("g_dropout_offsets").get<std::vector<uint64_t>>();
+  const auto drops = dropout_layers(*g_);
+  MASKOFF_CHECK(offsets.size() == drops.size(), "checkpoint " << ck.path << ": " << offsets.size()
+                                                              << " dropout streams, the generator has " << drops.size());
+  for (size_t i = 0; i < drops.size(); ++i) drops[i]->gen.offset = offsets[i];
+}
+
+}  // namespace maskoff::train

@@ -1,0 +1,79 @@
+// The pix2pix model pair with the paper's generator objective, and one training step:
+//   D:  0.5 * (GAN(D(x, G(x)), fake) + GAN(D(x, y), real))
+//   G:  GAN(D(x, G(x)), real) + l1 * |G(x) - y|  + mask * MSE inside the mask
+//       + landmark * mean distance between the 68 landmarks of G(x) and of y
+// The landmark term is either the differentiable 68-point network (cnn) or dlib's
+// predictor on the generated image (dlib: computed and reported, but it carries no
+// gradient, as dlib's regression trees are not differentiable).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/landmark_net.h"
+#include "models/pix2pix.h"
+#include "optim/adam.h"
+#include "train/checkpoint.h"
+#include "train/options.h"
+#include "train/paired_data.h"
+
+namespace maskoff::data {
+class FaceAnalyzer;
+}
+
+namespace maskoff::train {
+
+// Loss values of one step (unweighted, except total).
+struct LossTerms {
+  double g_gan = 0, g_l1 = 0, g_mask = 0, g_landmark = 0, g_total = 0;
+  double d_real = 0, d_fake = 0;
+};
+// Column names for train_log.csv, in the order values() gives them.
+std::vector<std::string> loss_names();
+std::vector<double> loss_values(const LossTerms& t);
+
+class Pix2Pix {
+ public:
+  // Builds G and D (pix2pix's N(0, 0.02) init from opts.seed) on the CPU, moves them to
+  // `device`, and loads the landmark network when the cnn landmark loss is on.
+  Pix2Pix(const TrainOptions& opts, Device device);
+  ~Pix2Pix();
+
+  LossTerms train_step(const PairedBatch& batch);
+  void set_lr(double lr);
+
+  // The generator's output as pix2pix shows it at test time (batch statistics, dropout on),
+  // one image at a time, leaving every piece of training state (running statistics, dropout
+  // streams) exactly as it was.
+  Tensor generate(const Tensor& input);
+
+  // Weights, buffers, optimiser state and dropout streams, under names "G/...", "D/...",
+  // "optG/...", "optD/..." and meta["state"].
+  void save_state(Checkpoint& ck) const;
+  void load_state(const Checkpoint& ck);
+
+  models::UNetGenerator& generator() { return *g_; }
+  models::PatchGANDiscriminator& discriminator() { return *d_; }
+  Adam& opt_g() { return *opt_g_; }
+  Adam& opt_d() { return *opt_d_; }
+  Device device() const { return device_; }
+
+ private:
+  Tensor gan_loss(const Tensor& logits, bool real) const;
+  double dlib_landmark_distance(const Tensor& fake, const Tensor& target_landmarks);
+
+  TrainOptions opts_;
+  Device device_;
+  std::shared_ptr<models::UNetGenerator> g_;
+  std::shared_ptr<models::PatchGANDiscriminator> d_;
+  std::unique_ptr<Adam> opt_g_, opt_d_;
+  std::shared_ptr<models::LandmarkNet68> landmark_net_;
+  models::LandmarkCrop crop_;
+  std::unique_ptr<data::FaceAnalyzer> dlib_;
+};
+
+// Where the landmark network's weights are looked for when --landmark-weights is not
+// given: $MASKOFF_SHARED/weights/face_landmark_68, else ../shared/weights/face_landmark_68.
+std::string default_landmark_weights();
+
+}  // namespace maskoff::train

@@ -1,0 +1,221 @@
+#include "train/train_loop.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "data/dataset_writer.h"
+#include "data/image.h"
+#include "layers/shape_ops.h"
+#include "tensor/backend.h"
+#include "tensor/error.h"
+#include "tensor/parallel.h"
+#include "tensor/random.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace maskoff::train {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* kFormat = "maskoff-pix2pix";
+
+// The epoch's sample order: a Fisher-Yates shuffle from the stream (seed, epoch).
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  Generator g(seed ^ 0xbb67ae8584caa73bull);
+  g.offset = static_cast<uint64_t>(epoch) << 32;
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[g.below(i)]);
+  return order;
+}
+
+std::string csv_header() {
+  std::string h = "step,epoch,lr";
+  for (const auto& n : loss_names()) h += "," + n;
+  return h + ",seconds";
+}
+
+// Keeps the header and the rows up to `step` of an existing log (a resumed run rewrites the
+// steps after its checkpoint).
+std::string truncated_log(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return csv_header() + "\n";
+  std::string line, out;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (first) {
+      MASKOFF_CHECK(line == csv_header(), path << " is not a train_pix2pix log (header '" << line << "')");
+      out += line + "\n";
+      first = false;
+      continue;
+    }
+    const int64_t s = std::atoll(line.c_str());
+    if (s >= 1 && s <= step) out += line + "\n";
+  }
+  if (first) out = csv_header() + "\n";
+  return out;
+}
+
+void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::string& out_dir, int64_t step) {
+  std::vector<size_t> idx(samples.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  const PairedBatch b = samples.batch(idx, 0, 0);
+  const Tensor fake = model.generate(b.input).cpu();
+  std::vector<std::vector<data::Image>> rows;
+  for (size_t n = 0; n < idx.size(); ++n) {
+    const int64_t i = static_cast<int64_t>(n);
+    rows.push_back({data::tensor_to_image(slice(b.input, 0, i, i + 1)),
+                    data::tensor_to_image(slice(fake, 0, i, i + 1)),
+                    data::tensor_to_image(slice(b.target, 0, i, i + 1))});
+  }
+  const data::Image sheet = data::make_contact_sheet(rows, samples.resolution(), 2);
+  const fs::path dir = fs::path(out_dir) / "samples";
+  fs::create_directories(dir);
+  char name[64];
+  std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(step));
+  data::write_png((dir / name).string(), sheet);
+  data::write_png((dir / "latest.png").string(), sheet);
+}
+}  // namespace
+
+Device select_device(const std::string& want, std::ostream& log) {
+  if (want == "cpu") return Device::cpu();
+  const bool ok = backend::cuda_available();
+  if (want == "cuda") {
+    MASKOFF_CHECK(ok, "--device cuda: " << backend::cuda_report());
+    return Device::cuda();
+  }
+  MASKOFF_CHECK(want == "auto", "--device must be auto, cpu or cuda, got '" << want << "'");
+  if (ok) return Device::cuda();
+  log << "device: " << backend::cuda_report() << "; using the CPU\n";
+  return Device::cpu();
+}
+
+TrainOptions options_from_checkpoint(const std::string& path) {
+  const Checkpoint ck = read_checkpoint(path);
+  MASKOFF_CHECK(ck.meta.value("format", "") == kFormat,
+                path << " is not a train_pix2pix checkpoint (format '" << ck.meta.value("format", "") << "')");
+  return TrainOptions::from_json(ck.meta.at("options"));
+}
+
+RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
+  TrainOptions opts = opts_in;
+  opts.validate();
+  std::ostream& log = *ctl.log;
+  MASKOFF_CHECK(!opts.out_dir.empty(), "train_pix2pix: --out is required");
+  MASKOFF_CHECK(!opts.data_dir.empty(), "train_pix2pix: --data is required");
+  const fs::path out(opts.out_dir);
+  const fs::path ckpt_path = out / "latest.ckpt", log_path = out / "train_log.csv";
+  if (ctl.resume.empty() && !ctl.overwrite)
+    MASKOFF_CHECK(!fs::exists(ckpt_path) && !fs::exists(log_path),
+                  opts.out_dir << " already holds a training run (" << (fs::exists(ckpt_path) ? ckpt_path : log_path).string()
+                               << "): pass --resume " << ckpt_path.string() << " to continue it or --overwrite to start over");
+  fs::create_directories(out);
+
+  if (opts.threads > 0) set_num_threads(opts.threads);
+  const Device device = select_device(opts.device, log);
+
+  const PairedDataset train = PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), opts.jitter);
+  PairedDataset samples = [&] {
+    try {
+      return PairedDataset::load(opts.data_dir, "test", static_cast<int>(opts.resolution), false, opts.num_samples);
+    } catch (const Error&) {  // no test split: show training faces
+      return PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), false, opts.num_samples);
+    }
+  }();
+
+  Pix2Pix model(opts, device);
+  const int64_t B = opts.batch_size;
+  const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + B - 1) / B;
+  const int64_t total = opts.steps > 0 ? opts.steps : (opts.epochs + opts.epochs_decay) * steps_per_epoch;
+
+  RunResult res;
+  int64_t step = 0;
+  if (!ctl.resume.empty()) {
+    const Checkpoint ck = read_checkpoint(ctl.resume);
+    MASKOFF_CHECK(ck.meta.value("format", "") == kFormat, ctl.resume << " is not a train_pix2pix checkpoint");
+    model.load_state(ck);
+    step = ck.meta.at("step").get<int64_t>();
+    data::write_text_atomic(log_path.string(), truncated_log(log_path.string(), step));
+  } else {
+    data::write_text_atomic(log_path.string(), csv_header() + "\n");
+  }
+  res.first_step = step;
+  res.total_steps = total;
+
+  log << "train_pix2pix: " << (device.is_cuda() ? backend::cuda_report() : "CPU") << ", "
+      << num_threads() << " threads\n"
+      << "  data " << opts.data_dir << ": " << train.size() << " training pairs at " << opts.resolution << "x"
+      << opts.resolution << (opts.jitter ? " (jitter: load " + std::to_string(train.load_size()) + ", crop, flip)" : "")
+      << "\n  G " << model.generator().num_parameters() << " parameters, D " << model.discriminator().num_parameters()
+      << " parameters; losses: " << opts.gan_mode << " GAN + " << opts.lambda_l1 << " L1 + " << opts.lambda_mask
+      << " masked MSE + " << opts.lambda_landmark << " landmark (" << opts.landmark_loss << ")\n"
+      << "  " << (step > 0 ? "resuming at step " + std::to_string(step) + ", " : "") << total << " steps ("
+      << steps_per_epoch << " per epoch, batch " << B << ")\n";
+
+  std::ofstream csv(log_path, std::ios::app);
+  MASKOFF_CHECK(csv, "cannot append to " << log_path.string());
+  Progress progress(log, step, total, ctl.tty);
+  int64_t cached_epoch = -1;
+  std::vector<size_t> order;
+  auto save = [&](int64_t at_step) {
+    Checkpoint ck;
+    ck.meta["format"] = kFormat;
+    ck.meta["version"] = 1;
+    ck.meta["step"] = at_step;
+    ck.meta["epoch"] = at_step / steps_per_epoch;
+    ck.meta["options"] = opts.to_json();
+    model.save_state(ck);
+    csv.flush();
+    write_checkpoint(ckpt_path.string(), ck);
+    res.checkpoint = ckpt_path.string();
+  };
+
+  bool saved_at_end = false;
+  while (step < total) {
+    const int64_t epoch = step / steps_per_epoch, it = step % steps_per_epoch;
+    if (epoch != cached_epoch) {
+      order = epoch_order(train.size(), opts.seed, epoch);
+      cached_epoch = epoch;
+    }
+    const double lr = opts.lr * lr_factor(opts, epoch);
+    model.set_lr(lr);
+    std::vector<size_t> idx;
+    for (int64_t k = it * B; k < std::min<int64_t>((it + 1) * B, static_cast<int64_t>(train.size())); ++k)
+      idx.push_back(order[k]);
+    const PairedBatch batch = train.batch(idx, opts.seed, static_cast<uint64_t>(step));
+    const LossTerms t = model.train_step(batch);
+    ++step;
+    if (step == res.first_step + 1) res.first = t;
+    res.last = t;
+    std::ostringstream row;
+    row.precision(7);
+    row << step << "," << epoch << "," << lr;
+    for (double v : loss_values(t)) row << "," << v;
+    row << "," << progress.elapsed_s();
+    csv << row.str() << "\n" << std::flush;  // readable while the run goes on
+    if (!ctl.quiet) progress.update(step, "step", loss_names(), loss_values(t));
+    if (opts.sample_every > 0 && step % opts.sample_every == 0) write_samples(model, samples, opts.out_dir, step);
+    if (opts.save_every > 0 && step % opts.save_every == 0) {
+      save(step);
+      saved_at_end = step == total;
+    }
+    if (ctl.stop && ctl.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+  }
+  if (!ctl.quiet) progress.finish();
+  res.last_step = step;
+  res.seconds = progress.elapsed_s();
+  res.steps_per_second = progress.rate();
+  if (!saved_at_end || res.interrupted) save(step);
+  if (opts.sample_every <= 0 || step % opts.sample_every != 0) write_samples(model, samples, opts.out_dir, step);
+  return res;
+}
+
+}  // namespace maskoff::train
