@@ -1,0 +1,77 @@
+// Loading the generator from a checkpoint and running it in test mode (train/inference.h).
+#include "train/inference.h"
+
+#include "autograd/node.h"
+#include "layers/modules.h"
+#include "layers/shape_ops.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+#include "train/checkpoint.h"
+
+namespace maskoff::train {
+
+namespace {
+// The format tag train_loop.cpp writes into every train_pix2pix checkpoint.
+constexpr const char* kCheckpointFormat = "maskoff-pix2pix";
+}  // namespace
+
+LoadedGenerator load_generator(const std::string& ckpt, Device device) {
+  const Checkpoint ck = read_checkpoint(ckpt);
+  MASKOFF_CHECK(ck.meta.value("format", "") == kCheckpointFormat,
+                ckpt << " is not a train_pix2pix checkpoint (format '" << ck.meta.value("format", "") << "')");
+  MASKOFF_CHECK(ck.meta.contains("options"), ckpt << ": the checkpoint holds no training options");
+  LoadedGenerator lg;
+  try {
+    lg.options = TrainOptions::from_json(ck.meta.at("options"));
+    lg.options.validate();
+  } catch (const std::exception& e) {
+    MASKOFF_FAIL(ckpt << ": bad training options in the checkpoint: " << e.what());
+  }
+  const TrainOptions& o = lg.options;
+  lg.resolution = static_cast<int>(o.resolution);
+  lg.device = device;
+
+  // The same module tree as training builds, so the "G/<name>" entries line up; the
+  // initial weights drawn here are all overwritten below.
+  models::UNetConfig gc;
+  gc.num_downs = models::unet_downs_for_resolution(o.resolution);
+  gc.ngf = o.ngf;
+  gc.dropout = o.dropout;
+  Generator init(o.seed);
+  lg.g = std::make_shared<models::UNetGenerator>(gc, init);
+  for (const auto& [name, t] : lg.g->named_parameters()) ck.restore("G/" + name, t);
+  for (const auto& [name, t] : lg.g->named_buffers()) ck.restore("G/" + name, t);
+  for (Tensor p : lg.g->parameters()) p.set_requires_grad(false);
+  if (device.is_cuda()) lg.g->to_(device);
+
+  // Eval mode turns dropout into the identity; batch norm in eval mode falls back to the
+  // batch's own statistics when it has no running ones, so detaching them from the layers
+  // (they stay registered as buffers) gives pix2pix's test-time normalisation with no
+  // state to update.
+  lg.g->eval();
+  lg.g->apply([](Module& m) {
+    if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) {
+      bn->running_mean = Tensor();
+      bn->running_var = Tensor();
+    }
+  });
+  return lg;
+}
+
+Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11) {
+  MASKOFF_CHECK(lg.g, "run_generator: no generator loaded");
+  Tensor x = input_m11;
+  if (x.dim() == 3) x = reshape(x, {1, x.size(0), x.size(1), x.size(2)});
+  const int64_t R = lg.resolution;
+  MASKOFF_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == R && x.size(3) == R,
+                "run_generator: expected an RGB image [N, 3, " << R << ", " << R << "] at the generator's resolution, got "
+                                                               << shape_str(x.shape()));
+  autograd::NoGradGuard no_grad;
+  x = x.to(lg.device);
+  std::vector<Tensor> outs;
+  // One at a time: batch statistics over several images would mix them.
+  for (int64_t n = 0; n < x.size(0); ++n) outs.push_back(lg.g->forward(slice(x, 0, n, n + 1)).cpu());
+  return outs.size() == 1 ? outs[0] : concat(outs, 0);
+}
+
+}  // namespace maskoff::train
