@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   std::string ckpt, input, output, device_name = "auto";
   double dilate = 0.04, feather = 0.08;
   int threads = 0;
+  double min_score = 0.0;
   app.add_option("--checkpoint", ckpt, "train_pix2pix checkpoint (OUT/latest.ckpt)")->required();
   app.add_option("--input", input, "photo (JPEG or PNG, any size)")->required();
   app.add_option("--output", output, "output PNG (written atomically)")->required();
@@ -67,6 +68,11 @@ int main(int argc, char** argv) {
   app.add_option("--dilate", dilate, "grow the lower-face region by this fraction of the jaw width")
       ->capture_default_str();
   app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")->capture_default_str();
+  app.add_option("--min-score", min_score,
+                 "when no face passes dlib's usual threshold 0 (masks hide half the face), take the most "
+                 "confident detection scoring above this (e.g. -0.6: more masked faces found, but the "
+                 "landmarks on them are often misplaced)")
+      ->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -84,7 +90,7 @@ int main(int argc, char** argv) {
     const dt::Image photo = dt::read_image(input);
     dt::FaceAnalyzer analyzer;
     const auto t_detect = Clock::now();
-    const std::vector<dt::FaceBox> faces = analyzer.detect(photo);
+    const std::vector<dt::FaceBox> faces = analyzer.detect_masked(photo, min_score);
     if (faces.empty()) {
       std::fprintf(stderr, "remove_mask: no face found in %s (%dx%d); nothing written\n", input.c_str(), photo.width,
                    photo.height);
