@@ -233,8 +233,10 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
   h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>maskoff evaluation</title>\n<style>"
        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
        "padding:3px 8px;text-align:right}th{background:#eee}img{width:128px;height:128px;image-rendering:pixelated}"
-       ".grid td{text-align:center}</style></head><body>\n<h1>maskoff evaluation</h1>\n<p>"
-    << html_escape(settings.dump()) << "</p>\n<h2>Summary (" << rows.size()
+       ".grid td{text-align:center}pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;"
+       "padding:0.5em;font-size:85%}</style></head><body>\n<h1>maskoff evaluation</h1>\n"
+       "<details><summary>settings</summary><pre>"
+    << html_escape(settings.dump(2)) << "</pre></details>\n<h2>Summary (" << rows.size()
     << " images)</h2>\n<table><tr><th>metric</th><th>mean</th><th>std</th><th>images</th></tr>\n";
   for (int k = 0; k < kCount; ++k) {
     const Stat s = stat_of(rows, k);
