@@ -16,7 +16,9 @@
 
 namespace {
 
+using maskoff::bench::kPasses;
 using maskoff::bench::Layer;
+using maskoff::bench::Pass;
 using maskoff::bench::kLayers;
 using maskoff::bench::geom;
 using maskoff::cpu::ConvGeom;
@@ -26,8 +28,6 @@ std::vector<float> random_vector(int64_t n, uint64_t seed) {
   for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = maskoff::rng_uniform(seed, i) - 0.5f;
   return v;
 }
-
-enum class Pass { kForward, kBackwardData, kBackwardWeight };
 
 // One pass of the layer, run by the kernel that plays that role: a transposed layer's
 // forward is its underlying convolution's backward-data, and its backward-data that
@@ -72,14 +72,8 @@ void bm_conv(benchmark::State& state, const Layer& l, Pass pass) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const struct {
-    Pass pass;
-    const char* name;
-  } passes[] = {{Pass::kForward, "Forward"},
-                {Pass::kBackwardData, "BackwardData"},
-                {Pass::kBackwardWeight, "BackwardWeight"}};
   for (const Layer& l : kLayers) {
-    for (const auto& p : passes) {
+    for (const auto& p : kPasses) {
       std::string name = std::string("BM_") + (l.transposed ? "ConvTranspose2d" : "Conv2d") +
                          p.name + "/" + l.name;
       const Layer* lp = &l;

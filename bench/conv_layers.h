@@ -56,4 +56,14 @@ inline ConvGeom geom(const Layer& l) {
                                    l.pad, end, l.pad, end, l.groups);
 }
 
+// The three passes of a convolution layer, with the names the benchmarks carry.
+enum class Pass { kForward, kBackwardData, kBackwardWeight };
+struct NamedPass {
+  Pass pass;
+  const char* name;
+};
+inline const NamedPass kPasses[] = {{Pass::kForward, "Forward"},
+                                    {Pass::kBackwardData, "BackwardData"},
+                                    {Pass::kBackwardWeight, "BackwardWeight"}};
+
 }  // namespace maskoff::bench

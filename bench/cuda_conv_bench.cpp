@@ -23,12 +23,12 @@
 
 namespace {
 
+using maskoff::bench::kPasses;
 using maskoff::bench::Layer;
+using maskoff::bench::Pass;
 using maskoff::bench::kLayers;
 using maskoff::bench::geom;
 using maskoff::cpu::ConvGeom;
-
-enum class Pass { kForward, kBackwardData, kBackwardWeight };
 
 void bm_conv(benchmark::State& st, const Layer& l, Pass pass, bool tf32) {
 #ifdef MASKOFF_WITH_CUDA
@@ -70,15 +70,9 @@ void bm_conv(benchmark::State& st, const Layer& l, Pass pass, bool tf32) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const struct {
-    Pass pass;
-    const char* name;
-  } passes[] = {{Pass::kForward, "Forward"},
-                {Pass::kBackwardData, "BackwardData"},
-                {Pass::kBackwardWeight, "BackwardWeight"}};
   for (bool tf32 : {false, true}) {
     for (const Layer& l : kLayers) {
-      for (const auto& p : passes) {
+      for (const auto& p : kPasses) {
         std::string name = std::string("BM_Cuda") + (l.transposed ? "ConvTranspose2d" : "Conv2d") +
                            p.name + (tf32 ? "TF32/" : "/") + l.name;
         const Layer* lp = &l;

@@ -1,8 +1,8 @@
 #include "train/checkpoint.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "data/atomic_file.h"
 #include "tensor/error.h"
@@ -69,21 +69,25 @@ void write_checkpoint(const std::string& path, const Checkpoint& ck) {
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  MASKOFF_CHECK(std::filesystem::is_regular_file(path),
+                "cannot read checkpoint " << path << ": " << (std::filesystem::exists(path) ? "not a file" : "no such file"));
+  // Read once, straight into one buffer: a full-size checkpoint is ~700 MB.
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   MASKOFF_CHECK(in, "cannot open checkpoint " << path << ": " << std::strerror(errno));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string bytes = ss.str();
+  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  MASKOFF_CHECK(in.read(bytes.data(), static_cast<std::streamsize>(bytes.size())),
+                "cannot read checkpoint " << path << ": " << std::strerror(errno));
   MASKOFF_CHECK(bytes.size() >= 16 && std::memcmp(bytes.data(), kMagic, 8) == 0,
                 path << " is not a maskoff checkpoint (bad header)");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
-  MASKOFF_CHECK(16 + n <= bytes.size(), "checkpoint " << path << " is truncated (header says "
+  MASKOFF_CHECK(n <= bytes.size() - 16, "checkpoint " << path << " is truncated (header says "
                                                         << n << " bytes of metadata)");
   Checkpoint ck;
   ck.path = path;
   try {
-    ck.meta = nlohmann::json::parse(bytes.substr(16, n));
+    ck.meta = nlohmann::json::parse(bytes.begin() + 16, bytes.begin() + 16 + static_cast<std::ptrdiff_t>(n));
   } catch (const std::exception& e) {
     MASKOFF_FAIL("checkpoint " << path << ": bad metadata: " << e.what());
   }
