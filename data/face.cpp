@@ -81,16 +81,6 @@ std::vector<FaceBox> FaceAnalyzer::detect(const Image& img) {
   return detect(img, std::max(img.width, img.height) < 640 ? 1 : 0);
 }
 
-std::vector<FaceBox> FaceAnalyzer::detect_masked(const Image& img, double lowest_threshold) {
-  std::vector<FaceBox> faces = detect(img);
-  if (!faces.empty()) return faces;
-  faces = detect(img, std::max(img.width, img.height) < 640 ? 1 : 0, lowest_threshold);
-  if (faces.empty()) return faces;
-  const auto best = std::max_element(faces.begin(), faces.end(),
-                                     [](const FaceBox& a, const FaceBox& b) { return a.score < b.score; });
-  return {*best};
-}
-
 std::vector<FaceBox> FaceAnalyzer::detect(const Image& img, int upsample, double threshold) {
   MASKOFF_CHECK(upsample >= 0 && upsample <= 3, "FaceAnalyzer::detect: upsample must be 0..3, got " << upsample);
   dlib::array2d<dlib::rgb_pixel> a = to_dlib(img);

@@ -38,11 +38,7 @@ class FaceAnalyzer {
   // Same with an explicit number of 2x upsamplings (0 = none) and detection threshold
   // (dlib's default 0; lower finds more faces, and more false ones).
   std::vector<FaceBox> detect(const Image& img, int upsample, double threshold = 0.0);
-  // For faces whose lower half is hidden (masks), which the HOG detector often scores below
-  // its threshold: the default detection first; if it finds nothing, the single most
-  // confident detection above `lowest_threshold`. Measured on 60 photos of people wearing
-  // masks: 22 found at threshold 0, 36 at -0.6, 50 at -0.9.
-  std::vector<FaceBox> detect_masked(const Image& img, double lowest_threshold = -0.9);
+  // Faces wearing masks need more: data/masked_face.h.
   Landmarks landmarks(const Image& img, const FaceBox& box);
 
  private:

@@ -1,18 +1,22 @@
 // remove_mask: takes a face mask off every face in a photo with a trained pix2pix generator.
-// Each face is found and aligned as make_masked_dataset aligns its training faces, run
-// through the generator, warped back, and pasted over the lower-face region only (jaw line
-// to nose bridge, dilated and feathered: data/blend.h); every other pixel is kept exactly.
+// Each face is found (data/masked_face.h: padded detection, low-score detections kept when
+// their visible landmarks look like a face, hidden landmarks placed by the checkpoint's
+// face-shape model), aligned as make_masked_dataset aligns its training faces, run through
+// the generator, warped back, and pasted over the lower-face region only (jaw line to nose
+// bridge, dilated and feathered: data/blend.h); every other pixel is kept exactly.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "data/align.h"
 #include "data/blend.h"
 #include "data/face.h"
 #include "data/homography.h"
 #include "data/image.h"
+#include "data/masked_face.h"
 #include "data/warp.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
@@ -50,17 +54,68 @@ dt::Image warp_back(const dt::Image& face, const dt::Mat3& to_aligned, int photo
   return dt::warp_perspective(src, to_photo, photo_w, photo_h);
 }
 
+// --overlay: the photo with what remove_mask saw drawn on it. Boxes of accepted faces in
+// green, rejected candidates in red; landmarks dlib placed and that are used in green, the
+// points placed by the shape model in yellow, dlib's own placement of those in red; the
+// blend region tinted blue by its weight.
+void draw_rect(dt::Image& img, const dt::FaceBox& b, const uint8_t rgb[3], int thick) {
+  for (int t = 0; t < thick; ++t) {
+    for (int x = b.left - t; x <= b.right + t; ++x)
+      for (int y : {b.top - t, b.bottom + t})
+        if (x >= 0 && y >= 0 && x < img.width && y < img.height)
+          for (int c = 0; c < 3; ++c) img.at(x, y, c) = rgb[c];
+    for (int y = b.top - t; y <= b.bottom + t; ++y)
+      for (int x : {b.left - t, b.right + t})
+        if (x >= 0 && y >= 0 && x < img.width && y < img.height)
+          for (int c = 0; c < 3; ++c) img.at(x, y, c) = rgb[c];
+  }
+}
+void draw_dot(dt::Image& img, dt::Point2 p, int r, const uint8_t rgb[3]) {
+  const int cx = static_cast<int>(std::lround(p.x)), cy = static_cast<int>(std::lround(p.y));
+  for (int y = cy - r; y <= cy + r; ++y)
+    for (int x = cx - r; x <= cx + r; ++x)
+      if (x >= 0 && y >= 0 && x < img.width && y < img.height && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+        for (int c = 0; c < 3; ++c) img.at(x, y, c) = rgb[c];
+}
+void tint(dt::Image& img, const dt::RegionWeights& region) {
+  for (int y = region.box.y0; y < region.box.y1; ++y)
+    for (int x = region.box.x0; x < region.box.x1; ++x) {
+      const float w = 0.45f * region.at(x, y);
+      if (w <= 0) continue;
+      const float blue[3] = {40, 90, 255};
+      for (int c = 0; c < 3; ++c)
+        img.at(x, y, c) = static_cast<uint8_t>(std::lround(img.at(x, y, c) + w * (blue[c] - img.at(x, y, c))));
+    }
+}
+
+// "LEFT,TOP,RIGHT,BOTTOM" in photo pixels.
+dt::FaceBox parse_box(const std::string& s) {
+  std::istringstream in(s);
+  dt::FaceBox b;
+  char c1 = 0, c2 = 0, c3 = 0;
+  in >> b.left >> c1 >> b.top >> c2 >> b.right >> c3 >> b.bottom;
+  MASKOFF_CHECK(in && c1 == ',' && c2 == ',' && c3 == ',' && (in >> std::ws).eof(),
+                "--face: expected LEFT,TOP,RIGHT,BOTTOM in pixels, got '" << s << "'");
+  MASKOFF_CHECK(b.right > b.left && b.bottom > b.top, "--face: empty box '" << s << "'");
+  b.score = INFINITY;
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
       "Remove face masks from a photo with a generator trained by train_pix2pix.\n"
-      "Every detected face is aligned, passed through the generator, warped back and blended over the\n"
-      "lower face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they were."};
-  std::string ckpt, input, output, device_name = "auto";
+      "Every face found is aligned, passed through the generator, warped back and blended over the lower\n"
+      "face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they were.\n"
+      "A mask hides the jaw and mouth, where dlib's landmarks go astray: by default only the points a mask\n"
+      "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are placed by the\n"
+      "face-shape model stored in the checkpoint."};
+  std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
+  std::vector<std::string> face_boxes;
   double dilate = 0.04, feather = 0.08;
   int threads = 0;
-  double min_score = 0.0;
+  dt::MaskedFaceOptions find;
   app.add_option("--checkpoint", ckpt, "train_pix2pix checkpoint (OUT/latest.ckpt)")->required();
   app.add_option("--input", input, "photo (JPEG or PNG, any size)")->required();
   app.add_option("--output", output, "output PNG (written atomically)")->required();
@@ -68,16 +123,35 @@ int main(int argc, char** argv) {
   app.add_option("--dilate", dilate, "grow the lower-face region by this fraction of the jaw width")
       ->capture_default_str();
   app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")->capture_default_str();
-  app.add_option("--min-score", min_score,
-                 "when no face passes dlib's usual threshold 0 (masks hide half the face), take the most "
-                 "confident detection scoring above this (e.g. -0.6: more masked faces found, but the "
-                 "landmarks on them are often misplaced)")
+  app.add_option("--min-score", find.min_score,
+                 "lowest face-detector confidence considered (dlib's usual threshold is 0; half-hidden faces often "
+                 "score below it). A face scoring below 0 is kept only when its visible landmarks fit the face-shape "
+                 "model within --max-shape-error")
       ->capture_default_str();
+  app.add_option("--max-shape-error", find.max_shape_error,
+                 "for faces scoring below 0: largest RMS misfit of the visible landmarks to the face-shape model, "
+                 "in eye distances")
+      ->capture_default_str();
+  app.add_option("--pad", find.pad,
+                 "flat border added around the photo before detection, as a fraction of its longer side (close-ups "
+                 "need context around the face to be detected)")
+      ->capture_default_str();
+  app.add_option("--landmarks", landmarks_mode,
+                 "visible: hidden points from the face-shape model; dlib: all 68 points as dlib places them")
+      ->check(CLI::IsMember({"visible", "dlib"}))
+      ->capture_default_str();
+  app.add_option("--face", face_boxes,
+                 "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
+      ->take_all();
+  app.add_option("--overlay", overlay,
+                 "also write a PNG of the photo showing the face boxes (green kept, red rejected), the landmarks "
+                 "(green from dlib, yellow from the shape model) and the blend region (blue)");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
     MASKOFF_CHECK(dilate >= 0 && feather > 0, "--dilate must be >= 0 and --feather > 0");
+    MASKOFF_CHECK(find.min_score <= 0, "--min-score must be <= 0 (faces scoring 0 or more are always kept)");
     if (threads > 0) set_num_threads(threads);
     const Device device = train::select_device(device_name, std::cerr);
     const auto t_load = Clock::now();
@@ -86,24 +160,59 @@ int main(int argc, char** argv) {
                  static_cast<long long>(gen.resolution), static_cast<long long>(gen.resolution),
                  static_cast<long long>(gen.options.ngf), ckpt.c_str(), device.str().c_str(), num_threads(),
                  ms_since(t_load));
+    dt::FaceShapeModel shape;
+    if (landmarks_mode == "visible") {
+      shape = gen.face_shape;
+      if (shape.empty())
+        std::fprintf(stderr,
+                     "remove_mask: %s carries no face-shape model, so all 68 landmarks are taken from dlib "
+                     "(train_pix2pix stores one when its training set has 4 faces or more)\n",
+                     ckpt.c_str());
+    }
 
     const dt::Image photo = dt::read_image(input);
     dt::FaceAnalyzer analyzer;
     const auto t_detect = Clock::now();
-    const std::vector<dt::FaceBox> faces = analyzer.detect_masked(photo, min_score);
+    std::vector<dt::FoundFace> candidates;
+    if (face_boxes.empty()) {
+      candidates = dt::find_masked_faces(analyzer, photo, shape, find);
+    } else {
+      for (const std::string& s : face_boxes) {
+        dt::FoundFace f;
+        f.box = parse_box(s);
+        f.dlib = analyzer.landmarks(photo, f.box);
+        f.landmarks = shape.empty() ? f.dlib : shape.complete(f.dlib, dt::mask_visible_points(), &f.shape_error);
+        f.accepted = true;
+        candidates.push_back(f);
+      }
+    }
+    std::vector<const dt::FoundFace*> faces;
+    for (const dt::FoundFace& f : candidates)
+      if (f.accepted) faces.push_back(&f);
+    const double t_find = ms_since(t_detect);
+    dt::Image shown;
+    if (!overlay.empty()) shown = dt::to_rgb(photo);
+    const uint8_t green[3] = {40, 220, 60}, red[3] = {230, 30, 30}, yellow[3] = {255, 220, 0};
+    if (!overlay.empty())
+      for (const dt::FoundFace& f : candidates)
+        if (!f.accepted) draw_rect(shown, f.box, red, 2);
     if (faces.empty()) {
-      std::fprintf(stderr, "remove_mask: no face found in %s (%dx%d); nothing written\n", input.c_str(), photo.width,
-                   photo.height);
+      std::fprintf(stderr, "remove_mask: no face found in %s (%dx%d; %zu candidate%s rejected); nothing written\n",
+                   input.c_str(), photo.width, photo.height, candidates.size(), candidates.size() == 1 ? "" : "s");
+      if (!overlay.empty()) {
+        dt::write_png(overlay, shown);
+        std::fprintf(stderr, "remove_mask: the rejected candidates are drawn in %s\n", overlay.c_str());
+      }
       return 2;
     }
     std::fprintf(stderr, "%s: %dx%d, %zu face%s found in %.0f ms\n", input.c_str(), photo.width, photo.height,
-                 faces.size(), faces.size() == 1 ? "" : "s", ms_since(t_detect));
+                 faces.size(), faces.size() == 1 ? "" : "s", t_find);
 
     dt::Image out = photo;
     for (size_t i = 0; i < faces.size(); ++i) {
-      const dt::FaceBox& box = faces[i];
+      const dt::FoundFace& face = *faces[i];
+      const dt::Landmarks& lm = face.landmarks;
       const auto t0 = Clock::now();
-      const dt::Landmarks lm = analyzer.landmarks(photo, box);
       const dt::AlignedFace aligned = dt::align_face(photo, lm, gen.resolution);
       const double t_align = ms_since(t0);
       const auto t1 = Clock::now();
@@ -116,11 +225,28 @@ int main(int argc, char** argv) {
           dt::feathered_region(dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
       dt::blend_into(out, back, region);
       const double t_blend = ms_since(t2);
-      std::printf("face %zu at (%d, %d)-(%d, %d): %.1f ms (landmarks + align %.1f, generator %.1f, warp + blend %.1f)\n",
-                  i + 1, box.left, box.top, box.right, box.bottom, ms_since(t0), t_align, t_gen, t_blend);
+      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f, shape error %.3f: %.1f ms (align %.1f, generator %.1f, "
+                  "warp + blend %.1f)\n",
+                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, face.shape_error,
+                  ms_since(t0), t_align, t_gen, t_blend);
+      if (!overlay.empty()) {
+        tint(shown, region);
+        draw_rect(shown, face.box, green, 2);
+        const int r = std::max(1, static_cast<int>(std::lround(width / 120)));
+        const std::vector<int>& vis = dt::mask_visible_points();
+        for (int k = 0; k < 68; ++k) {
+          const bool visible = shape.empty() || std::find(vis.begin(), vis.end(), k) != vis.end();
+          if (!visible) draw_dot(shown, face.dlib[k], r, red);
+          draw_dot(shown, lm[k], r + 1, visible ? green : yellow);
+        }
+      }
     }
     dt::write_png(output, out);
     std::printf("wrote %s\n", output.c_str());
+    if (!overlay.empty()) {
+      dt::write_png(overlay, shown);
+      std::printf("wrote %s\n", overlay.c_str());
+    }
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "remove_mask: %s\n", e.what());

@@ -7,6 +7,7 @@
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "train/checkpoint.h"
+#include "train/paired_data.h"
 
 namespace maskoff::train {
 
@@ -14,6 +15,11 @@ namespace {
 // The format tag train_loop.cpp writes into every train_pix2pix checkpoint.
 constexpr const char* kCheckpointFormat = "maskoff-pix2pix";
 }  // namespace
+
+data::FaceShapeModel fit_face_shape(const PairedDataset& train) {
+  if (train.size() < 4) return {};
+  return data::FaceShapeModel::fit(train.landmark_fractions(), 6, kFlip68);
+}
 
 LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   const Checkpoint ck = read_checkpoint(ckpt);
@@ -26,6 +32,13 @@ LoadedGenerator load_generator(const std::string& ckpt, Device device) {
     lg.options.validate();
   } catch (const std::exception& e) {
     MASKOFF_FAIL(ckpt << ": bad training options in the checkpoint: " << e.what());
+  }
+  if (ck.meta.contains("face_shape")) {
+    try {
+      lg.face_shape = data::FaceShapeModel::unpack(ck.meta.at("face_shape").get<std::vector<double>>());
+    } catch (const std::exception& e) {
+      MASKOFF_FAIL(ckpt << ": bad face-shape model in the checkpoint: " << e.what());
+    }
   }
   const TrainOptions& o = lg.options;
   lg.resolution = static_cast<int>(o.resolution);

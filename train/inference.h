@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "data/face_shape.h"
 #include "models/pix2pix.h"
 #include "tensor/tensor.h"
 #include "train/options.h"
@@ -23,7 +24,16 @@ struct LoadedGenerator {
   int resolution = 0;  // the square side the generator was trained on
   TrainOptions options;
   Device device = Device::cpu();
+  // Where the training faces' landmarks sit on the aligned face (data/face_shape.h); empty
+  // when the checkpoint carries none.
+  data::FaceShapeModel face_shape;
 };
+
+class PairedDataset;
+// The face-shape model of a training set: 6 modes, each face also mirrored. Empty when the
+// set has fewer than 4 faces. train_pix2pix stores it in every checkpoint ("face_shape").
+data::FaceShapeModel fit_face_shape(const PairedDataset& train);
+
 
 // Reads the generator ("G/..." tensors) from a train_pix2pix checkpoint onto `device`.
 // Throws naming the file when it is missing, not a train_pix2pix checkpoint, or lacks or

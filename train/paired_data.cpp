@@ -21,6 +21,18 @@ const int kFlip68[68] = {
     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,                      // outer lips
     64, 63, 62, 61, 60, 67, 66, 65};                                     // inner lips
 
+std::vector<data::Landmarks> PairedDataset::landmark_fractions() const {
+  std::vector<data::Landmarks> out;
+  out.reserve(samples_.size());
+  for (const Sample& s : samples_) {
+    data::Landmarks f;
+    for (int i = 0; i < 68; ++i)
+      f[i] = data::Point2{(s.landmarks[i].x + 0.5) / load_size_, (s.landmarks[i].y + 0.5) / load_size_};
+    out.push_back(f);
+  }
+  return out;
+}
+
 int jitter_load_size(int resolution) {
   return static_cast<int>(std::lround(resolution * 286.0 / 256.0));
 }

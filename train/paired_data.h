@@ -40,6 +40,10 @@ class PairedDataset {
   int load_size() const { return load_size_; }
   const std::string& dir() const { return dir_; }
 
+  // Every pair's landmarks in aligned-face units ((pixel + 0.5) / side): the data of the
+  // face-shape model remove_mask uses (data/face_shape.h).
+  std::vector<data::Landmarks> landmark_fractions() const;
+
   // Samples idx[0..n) with the jitter of stream (seed, step); without jitter, unchanged.
   PairedBatch batch(const std::vector<size_t>& idx, uint64_t seed, uint64_t step) const;
 

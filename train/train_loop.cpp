@@ -15,6 +15,7 @@
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "train/checkpoint.h"
+#include "train/inference.h"
 #include "train/progress.h"
 
 namespace maskoff::train {
@@ -128,6 +129,7 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     }
   }();
 
+  const data::FaceShapeModel face_shape = fit_face_shape(train);
   Pix2Pix model(opts, device);
   const int64_t B = opts.batch_size;
   const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + B - 1) / B;
@@ -169,6 +171,7 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     ck.meta["step"] = at_step;
     ck.meta["epoch"] = at_step / steps_per_epoch;
     ck.meta["options"] = opts.to_json();
+    if (!face_shape.empty()) ck.meta["face_shape"] = face_shape.pack();
     model.save_state(ck);
     csv.flush();
     write_checkpoint(ckpt_path.string(), ck);

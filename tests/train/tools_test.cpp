@@ -114,6 +114,15 @@ TEST(ToolsInference, MatchesTheTrainingGeneratorWithoutDropout) {
   tr::LoadedGenerator lg = tr::load_generator(ckpt, maskoff::Device::cpu());
   ASSERT_EQ(lg.resolution, 32);
   EXPECT_EQ(lg.options.ngf, 8);
+  // The training faces' shape model travels with the checkpoint: its mean face has the eyes
+  // where the alignment puts them (3/8 and 5/8 across, 19/40 down).
+  ASSERT_FALSE(lg.face_shape.empty());
+  EXPECT_EQ(lg.face_shape.modes.size(), 6u);
+  const maskoff::data::Point2 le = maskoff::data::eye_centre_left(lg.face_shape.mean),
+                              re = maskoff::data::eye_centre_right(lg.face_shape.mean);
+  EXPECT_NEAR(le.x, 0.375, 0.03);
+  EXPECT_NEAR(re.x, 0.625, 0.03);
+  EXPECT_NEAR(le.y, 0.475, 0.03);
 
   // Training's own path: the full Pix2Pix state, train mode (batch statistics).
   const tr::Checkpoint ck = tr::read_checkpoint(ckpt);
@@ -336,6 +345,53 @@ TEST(ToolsRemoveMask, ChangesOnlyTheLowerFaces) {
   int face_lines = 0;
   for (const auto& l : log) face_lines += l.rfind("face ", 0) == 0 && l.find(" ms ") != std::string::npos;
   EXPECT_EQ(face_lines, static_cast<int>(faces.size()));
+}
+
+TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
+  TempDir tmp;
+  const auto photos = dt::dlib_example_photos();
+  ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
+  const std::string photo = photos[0], out = tmp / "out.png", ov = tmp / "overlay.png";
+  const dt::Image before = dt::read_image(photo);
+  dt::FaceAnalyzer fa;
+  const auto faces = fa.detect(before);
+  ASSERT_FALSE(faces.empty());
+  const auto& b = faces[0];
+  const std::string box = std::to_string(b.left) + "," + std::to_string(b.top) + "," + std::to_string(b.right) + "," +
+                          std::to_string(b.bottom);
+  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
+                          " --output " + out + " --overlay " + ov + " --face " + box + " --device cpu > " +
+                          tmp / "log.txt 2>&1";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  const dt::Image after = dt::read_image(out), shown = dt::read_image(ov);
+  ASSERT_EQ(after.width, before.width);
+  ASSERT_EQ(shown.width, before.width);
+  ASSERT_EQ(shown.height, before.height);
+  // Only the one given face changes: every changed pixel lies near that box.
+  const int mx = (b.right - b.left) * 3 / 10, my = (b.bottom - b.top) * 3 / 10;
+  int64_t changed_inside = 0, changed_outside = 0, drawn = 0;
+  for (int y = 0; y < before.height; ++y)
+    for (int x = 0; x < before.width; ++x) {
+      bool diff = false, marked = false;
+      for (int c = 0; c < 3; ++c) diff = diff || before.at(x, y, c) != after.at(x, y, c);
+      for (int c = 0; c < 3; ++c) marked = marked || before.at(x, y, c) != shown.at(x, y, c);
+      const bool near = x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my;
+      if (diff) (near ? changed_inside : changed_outside)++;
+      drawn += marked;
+    }
+  EXPECT_EQ(changed_outside, 0);
+  EXPECT_GT(changed_inside, 50);
+  EXPECT_GT(drawn, changed_inside / 2);  // the region is tinted and the box and points drawn
+
+  // A malformed box is refused, naming the option, and nothing is written.
+  const std::string out2 = tmp / "out2.png";
+  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo + " --output " + out2 +
+                " --face 1,2,3 --device cpu > " + tmp / "log2.txt 2>&1"),
+            1);
+  EXPECT_FALSE(fs::exists(out2));
+  bool named = false;
+  for (const auto& l : read_lines(tmp / "log2.txt")) named = named || l.find("--face") != std::string::npos;
+  EXPECT_TRUE(named);
 }
 
 TEST(ToolsRemoveMask, PhotoWithoutAFaceExitsWithTwoAndWritesNothing) {
