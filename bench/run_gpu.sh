@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything a machine with a GPU should run, in one go: configure and build a CUDA build,
-# run the whole test suite, run the CUDA tests under compute-sanitizer's memcheck, and run
-# both GPU benchmarks with JSON output. Logs and results go to one folder.
+# run the whole test suite, run the CUDA tests under compute-sanitizer's memcheck, run both
+# GPU kernel benchmarks with JSON output, and time the whole training step against the
+# PyTorch reference (when PyTorch is installed). Logs and results go to one folder.
 #
 #   bash bench/run_gpu.sh [OUTPUT_DIR]      (default: gpu_results)
 #
@@ -59,6 +60,17 @@ for b in cuda_ops_bench cuda_conv_bench; do
   step "$b" "$BUILD_DIR/$b" --benchmark_format=json --benchmark_out="$OUT/$b.json" \
     --benchmark_out_format=json
 done
+
+# The whole training step, ours and PyTorch's, side by side (bench/reference/README.md).
+step train_step_timing "$BUILD_DIR/train_step_timing" --device cuda --configs fp32,tf32 --batch 1,16 \
+  --profile --out "$OUT/maskoff_step.json"
+if python3 -c 'import torch' 2>/dev/null; then
+  step pytorch_step python3 bench/reference/pix2pix_step.py --batch 1,16 --out "$OUT/pytorch_step.json"
+  step compare python3 bench/reference/compare.py "$OUT/maskoff_step.json" "$OUT/pytorch_step.json"
+  cp "$OUT/compare.log" "$OUT/step_comparison.md" 2>/dev/null
+else
+  echo "PyTorch not importable: no reference timing" >"$OUT/pytorch_step.log"
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed steps: ${failed[*]}"

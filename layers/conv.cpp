@@ -85,10 +85,17 @@ Tensor bias_grad(const Tensor& gy) {
   return db;
 }
 
+// Floating-point operations of one pass (forward, backward-data and backward-filter are
+// the same GEMM sizes): 2 per multiply-add.
+double conv_flops(const cpu::ConvGeom& g) {
+  return 2.0 * g.n * g.cout * g.oh * g.ow * g.cin_g() * g.kh * g.kw;
+}
+
 // The three kernels on tensors. `xt` is the convolution's input, `yt` its output, whatever
 // op the caller is implementing.
 void run_forward(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& w, const Tensor& bias,
                  const Tensor& yt, const char* op) {
+  profile::on_flops(op, conv_flops(g));
   dispatch(xt, op, [&](auto s) {
     using T = decltype(s);
     cpu::conv2d_forward(g, xt.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
@@ -97,6 +104,7 @@ void run_forward(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& w, cons
 }
 void run_backward_data(const cpu::ConvGeom& g, const Tensor& w, const Tensor& yt, const Tensor& xt,
                        const char* op) {
+  profile::on_flops(op, conv_flops(g));
   dispatch(yt, op, [&](auto s) {
     using T = decltype(s);
     cpu::conv2d_backward_data(g, w.data<T>(), yt.data<T>(), xt.data<T>());
@@ -104,6 +112,7 @@ void run_backward_data(const cpu::ConvGeom& g, const Tensor& w, const Tensor& yt
 }
 void run_backward_weight(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& yt,
                          const Tensor& dw, const char* op) {
+  profile::on_flops(op, conv_flops(g));
   dispatch(xt, op, [&](auto s) {
     using T = decltype(s);
     cpu::conv2d_backward_weight(g, xt.data<T>(), yt.data<T>(), dw.data<T>());

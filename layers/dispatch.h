@@ -10,18 +10,21 @@
 // either: its calls into cuda/ need no definitions there.
 #pragma once
 #include "tensor/backend.h"
+#include "tensor/profile.h"
 #include "tensor/tensor.h"
 
 namespace maskoff {
 
 template <class CpuFn>
 void dispatch(const Tensor& x, const char* op, CpuFn&& cpu) {
+  profile::on_op(op);
   MASKOFF_CHECK(!x.is_cuda(), op << ": no CUDA implementation for " << x.str());
   visit_dtype(x.dtype(), cpu);
 }
 
 template <class CpuFn, class CudaFn>
 void dispatch(const Tensor& x, const char* op, CpuFn&& cpu, CudaFn&& cuda) {
+  profile::on_op(op);
   if (x.is_cuda()) {
 #ifdef MASKOFF_WITH_CUDA
     MASKOFF_CHECK(x.dtype() == DType::F32, op << ": CUDA kernels take float32, got " << x.str());

@@ -23,6 +23,7 @@ namespace {
 Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, int64_t m, int64_t k,
             int64_t n, const char* op) {
   Tensor c = empty({m, n}, a.dtype(), a.device());
+  profile::on_flops(op, 2.0 * m * k * n);
   dispatch(a, op, [&](auto s) {
     using T = decltype(s);
     cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);

@@ -103,6 +103,7 @@ void Adam::step() {
     p.mark_modified();
   }
 #ifdef MASKOFF_WITH_CUDA
+  if (!gpu_slots.empty()) profile::on_op("adam_update (all parameters, one launch)");
   if (!gpu_slots.empty())
     cuda::adam_update_multi(gpu_slots.data(), static_cast<int>(gpu_slots.size()),
                             static_cast<float>(beta1_), static_cast<float>(beta2_),

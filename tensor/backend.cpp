@@ -5,6 +5,7 @@
 #include <new>
 
 #include "tensor/error.h"
+#include "tensor/profile.h"
 #include "tensor/storage.h"
 
 namespace maskoff {
@@ -15,6 +16,7 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  profile::on_alloc(nbytes);
   data_ = backend::allocate(nbytes, device);
 }
 Storage::~Storage() { backend::deallocate(data_, nbytes_, device_); }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <numeric>
 #include <sstream>
 
@@ -178,19 +179,35 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     res.checkpoint = ckpt_path.string();
   };
 
-  bool saved_at_end = false;
-  while (step < total) {
-    const int64_t epoch = step / steps_per_epoch, it = step % steps_per_epoch;
+  // The pairs of step s: a pure function of (seed, s), so the next step's batch can be
+  // assembled (decoded pixels jittered, cropped, flipped) on another thread while this
+  // step runs, and a resumed run sees the same batches.
+  auto indices_for = [&](int64_t s) {
+    const int64_t epoch = s / steps_per_epoch, it = s % steps_per_epoch;
     if (epoch != cached_epoch) {
       order = epoch_order(train.size(), opts.seed, epoch);
       cached_epoch = epoch;
     }
-    const double lr = opts.lr * lr_factor(opts, epoch);
-    model.set_lr(lr);
     std::vector<size_t> idx;
     for (int64_t k = it * B; k < std::min<int64_t>((it + 1) * B, static_cast<int64_t>(train.size())); ++k)
       idx.push_back(order[k]);
-    const PairedBatch batch = train.batch(idx, opts.seed, static_cast<uint64_t>(step));
+    return idx;
+  };
+  auto prefetch = [&](int64_t s) {
+    return std::async(std::launch::async, [&train, idx = indices_for(s), seed = opts.seed, s] {
+      return train.batch(idx, seed, static_cast<uint64_t>(s));
+    });
+  };
+  std::future<PairedBatch> next;
+  if (step < total) next = prefetch(step);
+
+  bool saved_at_end = false;
+  while (step < total) {
+    const int64_t epoch = step / steps_per_epoch;
+    const double lr = opts.lr * lr_factor(opts, epoch);
+    model.set_lr(lr);
+    const PairedBatch batch = next.get();
+    if (step + 1 < total) next = prefetch(step + 1);
     const LossTerms t = model.train_step(batch);
     ++step;
     if (step == res.first_step + 1) res.first = t;
