@@ -157,8 +157,6 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   const Tensor d_loss = mul_scalar(add(d_fake, d_real), 0.5);
   d_loss.backward();
   opt_d_->step();
-  t.d_fake = d_fake.item();
-  t.d_real = d_real.item();
 
   // Generator, through the just-updated D, whose parameters take no gradient here.
   set_requires_grad(*d_, false);
@@ -166,19 +164,21 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   const Tensor g_gan = gan_loss(d_->forward(concat_channels({a, fake})), true);
   const Tensor g_l1 = l1_loss(fake, b);
   Tensor total = add(g_gan, mul_scalar(g_l1, opts_.lambda_l1));
-  t.g_gan = g_gan.item();
-  t.g_l1 = g_l1.item();
+  // Every reported value stays on the device until the step's end, then comes back in one
+  // copy: a read-back waits for all queued work, so reading each term as it is computed
+  // would stall the host several times per step instead of once.
+  std::vector<Tensor> report = {d_fake, d_real, g_gan, g_l1};
   if (opts_.lambda_mask != 0) {
     const Tensor g_mask = masked_mse_loss(fake, b, batch.mask.to(device_));
     total = add(total, mul_scalar(g_mask, opts_.lambda_mask));
-    t.g_mask = g_mask.item();
+    report.push_back(g_mask);
   }
   double reported_extra = 0;
   if (landmark_net_) {
     const Tensor pred = models::landmarks_on_image(*landmark_net_, fake, crop_);
     const Tensor g_lm = landmark_distance_loss(pred, batch.landmarks.to(device_));
     total = add(total, mul_scalar(g_lm, opts_.lambda_landmark));
-    t.g_landmark = g_lm.item();
+    report.push_back(g_lm);
   } else if (dlib_) {
     t.g_landmark = dlib_landmark_distance(fake, batch.landmarks);
     reported_extra = opts_.lambda_landmark * t.g_landmark;
@@ -186,7 +186,20 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   total.backward();
   opt_g_->step();
   set_requires_grad(*d_, true);
-  t.g_total = total.item() + reported_extra;
+  report.push_back(total);
+
+  autograd::NoGradGuard no_grad;
+  std::vector<Tensor> flat;
+  for (const Tensor& v : report) flat.push_back(reshape(v.detach(), {1}));
+  const std::vector<double> values = concat(flat, 0).cpu().to(DType::F64).to_vector<double>();
+  size_t k = 0;
+  t.d_fake = values[k++];
+  t.d_real = values[k++];
+  t.g_gan = values[k++];
+  t.g_l1 = values[k++];
+  if (opts_.lambda_mask != 0) t.g_mask = values[k++];
+  if (landmark_net_) t.g_landmark = values[k++];
+  t.g_total = values[k++] + reported_extra;
   return t;
 }
 
