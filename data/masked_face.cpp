@@ -52,11 +52,34 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& ph
     }
     found.push_back(f);
   }
-  // Below 0, only the single most confident candidate may be kept: a low threshold fires on
-  // eyes, ears and patterned cloth as well, and those score below the real face.
+  // Faces are nearly symmetric; the textures a low threshold fires on are not. Each
+  // candidate scoring below 0 is looked for in the mirrored photo.
+  const bool any_low = std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score < 0; });
+  if (any_low) {
+    Image mirrored = padded;
+    const int w = padded.width, c = padded.channels;
+    for (int y = 0; y < padded.height; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int ch = 0; ch < c; ++ch) mirrored.at(x, y, ch) = padded.at(w - 1 - x, y, ch);
+    const std::vector<FaceBox> back = analyzer.detect(mirrored, upsample, opt.min_score);
+    for (FoundFace& f : found) {
+      const double l = f.box.left + border, r = f.box.right + border, t = f.box.top + border, b = f.box.bottom + border;
+      for (const FaceBox& m : back) {
+        const double ml = w - 1 - m.right, mr = w - 1 - m.left;  // mapped back
+        const double iw = std::min(r, mr) - std::max(l, ml) + 1, ih = std::min(b, double(m.bottom)) - std::max(t, double(m.top)) + 1;
+        if (iw <= 0 || ih <= 0) continue;
+        const double inter = iw * ih, uni = (r - l + 1) * (b - t + 1) + (mr - ml + 1) * (m.bottom - m.top + 1) - inter;
+        if (inter / uni >= 0.5) f.mirror_score = std::max(f.mirror_score, m.score);
+      }
+      if (f.box.score < 0 && opt.mirror_check && !(f.mirror_score >= opt.min_score)) f.accepted = false;
+    }
+  }
+  // Below 0, only the single most confident candidate that passed its checks may be kept,
+  // and none when a face scored 0 or more: a low threshold fires on eyes, ears and
+  // patterned cloth as well, and those score below the real face.
   const FoundFace* best = nullptr;
   for (const FoundFace& f : found)
-    if (!best || f.box.score > best->box.score) best = &f;
+    if (f.accepted && (!best || f.box.score > best->box.score)) best = &f;
   for (FoundFace& f : found)
     if (f.box.score < 0 && &f != best) f.accepted = false;
   return found;

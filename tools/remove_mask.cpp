@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
                  "flat border added around the photo before detection, as a fraction of its longer side (close-ups "
                  "need context around the face to be detected)")
       ->capture_default_str();
+  bool no_mirror = false;
+  app.add_flag("--no-mirror-check", no_mirror,
+               "keep a face scoring below 0 even when the detector does not find it again in the mirrored photo "
+               "(finds more masked faces, and more false ones)");
   app.add_option("--landmarks", landmarks_mode,
                  "visible: hidden points from the face-shape model; dlib: all 68 points as dlib places them")
       ->check(CLI::IsMember({"visible", "dlib"}))
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
 
   try {
     MASKOFF_CHECK(dilate >= 0 && feather > 0, "--dilate must be >= 0 and --feather > 0");
+    find.mirror_check = !no_mirror;
     MASKOFF_CHECK(find.min_score <= 0, "--min-score must be <= 0 (faces scoring 0 or more are always kept)");
     if (threads > 0) set_num_threads(threads);
     const Device device = train::select_device(device_name, std::cerr);
@@ -225,9 +230,10 @@ int main(int argc, char** argv) {
           dt::feathered_region(dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
       dt::blend_into(out, back, region);
       const double t_blend = ms_since(t2);
-      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f, shape error %.3f: %.1f ms (align %.1f, generator %.1f, "
-                  "warp + blend %.1f)\n",
-                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, face.shape_error,
+      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f, mirrored %.2f, shape error %.3f: %.1f ms (align %.1f, "
+                  "generator %.1f, warp + blend %.1f)\n",
+                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, face.mirror_score,
+                  face.shape_error,
                   ms_since(t0), t_align, t_gen, t_blend);
       if (!overlay.empty()) {
         tint(shown, region);

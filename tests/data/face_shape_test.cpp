@@ -221,6 +221,35 @@ TEST(MaskedFace, FindsAClosedUpMaskedFaceAndPlacesItsJaw) {
 
 }
 
+// Two photos of people wearing masks (../shared/data/masked_real): in mr_0002 the face
+// scores below 0 and is found again in the mirrored photo; in mr_0004 the only candidate,
+// also below 0, sits on the cloth and is not. Recorded 2026-11-24.
+TEST(MaskedFace, MirrorCheckKeepsTheFaceAndDropsTheFalseCandidate) {
+  const std::string shared = shared_dir();
+  if (shared.empty()) GTEST_SKIP() << "shared data folder not found (set MASKOFF_SHARED)";
+  const std::string dir = shared + "/data/masked_real/";
+  const FaceShapeModel model = FaceShapeModel::fit(aligned_example_shapes(""), 6);
+  FaceAnalyzer fa;
+  auto kept = [&](const std::string& name, bool mirror_check) {
+    MaskedFaceOptions o;
+    o.mirror_check = mirror_check;
+    std::vector<FoundFace> out;
+    for (const FoundFace& f : find_masked_faces(fa, read_image(dir + name), model, o))
+      if (f.accepted) out.push_back(f);
+    return out;
+  };
+  const auto face = kept("mr_0002.jpg", true);
+  ASSERT_EQ(face.size(), 1u);
+  EXPECT_LT(face[0].box.score, 0);
+  EXPECT_GE(face[0].mirror_score, MaskedFaceOptions{}.min_score);
+  EXPECT_GT(face[0].box.right - face[0].box.left, 300);  // the whole face, not a part of it
+
+  EXPECT_TRUE(kept("mr_0004.jpg", true).empty());
+  const auto loose = kept("mr_0004.jpg", false);
+  ASSERT_EQ(loose.size(), 1u);
+  EXPECT_EQ(loose[0].mirror_score, -INFINITY);
+}
+
 TEST(MaskedFace, FlatImageHasNoCandidates) {
   FaceAnalyzer fa;
   EXPECT_TRUE(find_masked_faces(fa, Image(300, 200, 3, 128), FaceShapeModel{}).empty());
