@@ -141,13 +141,26 @@ int64_t Module::num_parameters() const {
 
 // ---- init helpers ---------------------------------------------------------------------
 
+namespace {
+thread_local bool skip_init = false;
+}  // namespace
+
+SkipInitGuard::SkipInitGuard() : prev_(skip_init) { skip_init = true; }
+SkipInitGuard::~SkipInitGuard() { skip_init = prev_; }
+bool SkipInitGuard::active() { return skip_init; }
+
 void init_uniform_(const Tensor& t, Generator& g, double lo, double hi) {
+  if (skip_init) return;
   copy_(t, rand(t.shape(), g, t.dtype(), t.device(), lo, hi));
 }
 void init_normal_(const Tensor& t, Generator& g, double mean, double stddev) {
+  if (skip_init) return;
   copy_(t, randn(t.shape(), g, t.dtype(), t.device(), mean, stddev));
 }
-void init_constant_(const Tensor& t, double value) { fill_(t, value); }
+void init_constant_(const Tensor& t, double value) {
+  if (skip_init) return;
+  fill_(t, value);
+}
 void init_default_uniform_(const Tensor& t, Generator& g, int64_t fan_in) {
   MASKOFF_CHECK(fan_in > 0, "init_default_uniform_: fan_in must be positive, got " << fan_in);
   double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));

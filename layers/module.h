@@ -93,4 +93,20 @@ void init_constant_(const Tensor& t, double value);
 // reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases use the same bound.
 void init_default_uniform_(const Tensor& t, Generator& g, int64_t fan_in);
 
+// While one is alive on this thread, the init helpers above do nothing: tensors keep
+// whatever their constructors gave them. For modules whose every parameter is about to be
+// read from a checkpoint; a 54 M-parameter U-Net would otherwise draw its weights twice
+// (the layers' defaults, then pix2pix's) only to overwrite them.
+class SkipInitGuard {
+ public:
+  SkipInitGuard();
+  ~SkipInitGuard();
+  SkipInitGuard(const SkipInitGuard&) = delete;
+  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
+  static bool active();
+
+ private:
+  bool prev_;
+};
+
 }  // namespace maskoff

@@ -275,5 +275,34 @@ TEST(Module, DropoutIsIdentityInEval) {
   EXPECT_EQ(d.forward(x).to_vector<double>(), x.to_vector<double>());
 }
 
+TEST(ModuleInit, SkipInitGuardLeavesTensorsAsTheyAreAndNests) {
+  Generator g(3);
+  const Tensor t = zeros({4, 5});
+  {
+    SkipInitGuard outer;
+    {
+      SkipInitGuard inner;
+      init_normal_(t, g, 1.0, 2.0);
+    }
+    EXPECT_TRUE(SkipInitGuard::active());  // the inner guard restores the outer's state
+    init_default_uniform_(t, g, 3);
+    init_constant_(t, 7.0);
+  }
+  for (float v : t.to_vector<float>()) EXPECT_EQ(v, 0.0f);
+  EXPECT_FALSE(SkipInitGuard::active());
+  init_constant_(t, 7.0);
+  for (float v : t.to_vector<float>()) EXPECT_EQ(v, 7.0f);
+  // A layer built under the guard draws nothing from its generator; one built without it does.
+  Generator a(1), b(1);
+  {
+    SkipInitGuard guard;
+    Conv2d c(2, 3, 3, a);
+    EXPECT_EQ(c.weight.numel(), 2 * 3 * 3 * 3);
+  }
+  Conv2d drawn(2, 3, 3, b);
+  EXPECT_EQ(a.offset, 0u);
+  EXPECT_GT(b.offset, 0u);
+}
+
 }  // namespace
 }  // namespace maskoff

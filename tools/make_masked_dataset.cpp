@@ -11,6 +11,7 @@
 #include "data/dataset_builder.h"
 #include "data/paths.h"
 #include "tensor/error.h"
+#include "train/progress.h"
 
 using namespace maskoff;
 using namespace maskoff::data;
@@ -30,13 +31,6 @@ std::vector<MaskType> parse_types(const std::string& list) {
   return out;
 }
 
-std::string clock_str(double s) {
-  char buf[32];
-  const long t = static_cast<long>(s + 0.5);
-  std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
-  return buf;
-}
-
 // A bar redrawn in place on a terminal; a plain line every ~10% when stderr is a file or pipe.
 class ProgressReporter {
  public:
@@ -48,7 +42,7 @@ class ProgressReporter {
     char line[200];
     std::snprintf(line, sizeof line, "%lld/%lld files, %lld faces, %.1f faces/s, ETA %s",
                   static_cast<long long>(p.files_done), static_cast<long long>(p.files_total),
-                  static_cast<long long>(p.faces_written), rate, p.files_done ? clock_str(eta).c_str() : "?");
+                  static_cast<long long>(p.faces_written), rate, p.files_done ? maskoff::train::format_duration(eta).c_str() : "?");
     if (tty_) {
       const int width = 30, fill = static_cast<int>(frac * width);
       std::fprintf(stderr, "\r[%s%s] %s   ", std::string(fill, '#').c_str(), std::string(width - fill, '.').c_str(), line);

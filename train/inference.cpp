@@ -44,14 +44,18 @@ LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   lg.resolution = static_cast<int>(o.resolution);
   lg.device = device;
 
-  // The same module tree as training builds, so the "G/<name>" entries line up; the
-  // initial weights drawn here are all overwritten below.
+  // The same module tree as training builds, so the "G/<name>" entries line up. Every
+  // parameter and buffer is read from the checkpoint below (restore throws on a missing
+  // one), so no initial weights are drawn.
   models::UNetConfig gc;
   gc.num_downs = models::unet_downs_for_resolution(o.resolution);
   gc.ngf = o.ngf;
   gc.dropout = o.dropout;
   Generator init(o.seed);
-  lg.g = std::make_shared<models::UNetGenerator>(gc, init);
+  {
+    SkipInitGuard no_init;
+    lg.g = std::make_shared<models::UNetGenerator>(gc, init);
+  }
   for (const auto& [name, t] : lg.g->named_parameters()) ck.restore("G/" + name, t);
   for (const auto& [name, t] : lg.g->named_buffers()) ck.restore("G/" + name, t);
   for (Tensor p : lg.g->parameters()) p.set_requires_grad(false);
