@@ -52,10 +52,11 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& ph
     }
     found.push_back(f);
   }
-  // Faces are nearly symmetric; the textures a low threshold fires on are not. Each
-  // candidate scoring below 0 is looked for in the mirrored photo.
+  // Faces are nearly symmetric; the textures a low threshold fires on are not. When no
+  // face scored 0 or more, each candidate is looked for in the mirrored photo.
   const bool any_low = std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score < 0; });
-  if (any_low) {
+  const bool any_high = std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score >= 0; });
+  if (any_low && !any_high) {
     Image mirrored = padded;
     const int w = padded.width, c = padded.channels;
     for (int y = 0; y < padded.height; ++y)

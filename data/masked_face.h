@@ -36,7 +36,9 @@ struct FoundFace {
   Landmarks dlib;             // all 68 as dlib's predictor placed them
   Landmarks landmarks;        // visible points from dlib, hidden ones from the shape model
   double shape_error = 0;     // the shape model's fit error of the visible points / eye distance
-  double mirror_score = -INFINITY;  // best detection in the mirrored photo overlapping this one
+  // Best detection in the mirrored photo overlapping this one by half or more; looked for
+  // only when no candidate scored 0 or more (-inf otherwise, and when none overlaps).
+  double mirror_score = -INFINITY;
   bool accepted = false;
 };
 

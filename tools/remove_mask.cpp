@@ -230,9 +230,12 @@ int main(int argc, char** argv) {
           dt::feathered_region(dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
       dt::blend_into(out, back, region);
       const double t_blend = ms_since(t2);
-      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f, mirrored %.2f, shape error %.3f: %.1f ms (align %.1f, "
+      char mirrored[48] = "";
+      if (face.box.score < 0 && std::isfinite(face.box.score))
+        std::snprintf(mirrored, sizeof mirrored, " (%.2f mirrored)", face.mirror_score);
+      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f%s, shape error %.3f: %.1f ms (align %.1f, "
                   "generator %.1f, warp + blend %.1f)\n",
-                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, face.mirror_score,
+                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, mirrored,
                   face.shape_error,
                   ms_since(t0), t_align, t_gen, t_blend);
       if (!overlay.empty()) {
