@@ -21,7 +21,6 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #ifdef MASKOFF_WITH_CUDA
@@ -39,14 +38,6 @@ using namespace maskoff;
 using json = nlohmann::json;
 
 namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 train::PairedBatch random_batch(int64_t n, int64_t r, Generator& g) {
   train::PairedBatch b;
@@ -89,14 +80,22 @@ json profile_json(const profile::Counts& c) {
 int main(int argc, char** argv) {
   CLI::App app{"Time the whole pix2pix training step, configuration by configuration (JSON like "
                "bench/reference/pix2pix_step.py)."};
-  std::string device_name = "auto", configs_s = "fp32,tf32", batches_s = "1,16", out;
+  std::string device_name = "auto", out;
+  std::vector<std::string> configs = {"fp32", "tf32"};
+  std::vector<int64_t> batches = {1, 16};
   int64_t resolution = 256, ngf = 64, ndf = 64;
   int warmup = 20, steps = 100, threads = 0;
   uint64_t seed = 1;
   bool do_profile = false;
   app.add_option("--device", device_name, "auto, cpu or cuda")->capture_default_str();
-  app.add_option("--configs", configs_s, "comma list of fp32, tf32 (tf32 needs CUDA)")->capture_default_str();
-  app.add_option("--batch", batches_s, "comma list of batch sizes")->capture_default_str();
+  app.add_option("--configs", configs, "comma list of fp32, tf32 (tf32 needs CUDA)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"fp32", "tf32"}))
+      ->capture_default_str();
+  app.add_option("--batch", batches, "comma list of batch sizes")
+      ->delimiter(',')
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
+      ->capture_default_str();
   app.add_option("--resolution", resolution, "image side (U-Net depth follows it)")->capture_default_str();
   app.add_option("--ngf", ngf, "generator width")->capture_default_str();
   app.add_option("--ndf", ndf, "discriminator width")->capture_default_str();
@@ -133,11 +132,8 @@ int main(int argc, char** argv) {
 
     std::printf("%-6s %6s %11s %11s %11s %10s %12s\n", "config", "batch", "median ms", "p10 ms", "p90 ms",
                 "images/s", "TFLOP/s");
-    for (const std::string& config : split_list(configs_s)) {
-      MASKOFF_CHECK(config == "fp32" || config == "tf32", "--configs: unknown configuration '" << config << "'");
-      for (const std::string& bs : split_list(batches_s)) {
-        const int64_t batch = std::stoll(bs);
-        MASKOFF_CHECK(batch >= 1, "--batch: sizes must be >= 1, got " << bs);
+    for (const std::string& config : configs) {
+      for (const int64_t batch : batches) {
         json r = {{"config", config}, {"batch", batch}, {"resolution", resolution}, {"ngf", ngf}, {"ndf", ndf},
                   {"warmup", warmup}, {"steps", steps}};
         if (config == "tf32" && !device.is_cuda()) {

@@ -46,6 +46,10 @@ class FaceAnalyzer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The partner of each of the 68 points under a horizontal flip (jaw 0 <-> 16, left eye <->
+// right eye, ...): a flipped face's point i is the original's point kFlip68[i]. An involution.
+extern const int kFlip68[68];
+
 // Mean of the six points around each eye (36-41 left in the image, 42-47 right).
 Point2 eye_centre_left(const Landmarks& lm);
 Point2 eye_centre_right(const Landmarks& lm);

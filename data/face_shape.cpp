@@ -115,8 +115,7 @@ Landmarks FaceShapeModel::complete(const Landmarks& detected, const std::vector<
   Eigen::MatrixXd H = A.transpose() * A;
   for (int m = 0; m < k; ++m) H(m, m) += noise * noise / variances[m];
   const Eigen::LDLT<Eigen::MatrixXd> solver(H);
-  for (int round = 0; round < (k > 0 ? 6 : 1); ++round) {
-    if (k == 0) break;
+  for (int round = 0; k > 0 && round < 6; ++round) {
     // The detected points brought into the model's frame by the inverse of the similarity
     // that currently places the model on them.
     const Similarity f = fit_similarity(shape, detected, visible);

@@ -54,12 +54,6 @@ Point2 mean_of(const Landmarks& lm, std::initializer_list<int> idx) {
 // MaskTheFace's "bottom lip": the outer lower lip with both corners and the inner lower lip.
 constexpr int kLowerLip[] = {48, 54, 55, 56, 57, 58, 59, 60, 64, 65, 66, 67};
 
-// iBUG 68 left-right correspondence.
-constexpr int kMirror[68] = {16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  0,
-                             26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33,
-                             32, 31, 45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, 54, 53, 52,
-                             51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65};
-
 class JawSearch {
  public:
   explicit JawSearch(const Landmarks& lm) : jaw_(lm.begin(), lm.begin() + 17) {}
@@ -259,7 +253,7 @@ const char* view_suffix(MaskView v) {
 
 Landmarks mirror_landmarks(const Landmarks& lm, int image_width) {
   Landmarks out;
-  for (int i = 0; i < 68; ++i) out[kMirror[i]] = {image_width - 1 - lm[i].x, lm[i].y};
+  for (int i = 0; i < 68; ++i) out[kFlip68[i]] = {image_width - 1 - lm[i].x, lm[i].y};
   return out;
 }
 

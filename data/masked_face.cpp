@@ -28,6 +28,14 @@ Image pad_flat(const Image& photo, int border) {
   return out;
 }
 
+FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box, const FaceShapeModel& shape) {
+  FoundFace f;
+  f.box = box;
+  f.dlib = analyzer.landmarks(photo, box);
+  f.landmarks = shape.empty() ? f.dlib : shape.complete(f.dlib, mask_visible_points(), &f.shape_error);
+  return f;
+}
+
 std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo, const FaceShapeModel& shape,
                                          const MaskedFaceOptions& opt) {
   MASKOFF_CHECK(opt.pad >= 0 && opt.pad <= 2, "find_masked_faces: pad must be in [0, 2], got " << opt.pad);
@@ -38,18 +46,15 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& ph
   const int upsample = std::max(photo.width, photo.height) < 640 ? 1 : 0;
   std::vector<FoundFace> found;
   for (const FaceBox& b : analyzer.detect(padded, upsample, opt.min_score)) {
-    FoundFace f;
-    f.dlib = analyzer.landmarks(padded, b);
+    FoundFace f = face_at(analyzer, padded, b, shape);
+    // Back to photo pixels (the shape model's fit is unchanged by a shift).
     for (Point2& p : f.dlib) p.x -= border, p.y -= border;
+    for (Point2& p : f.landmarks) p.x -= border, p.y -= border;
     f.box = FaceBox{b.left - border, b.top - border, b.right - border, b.bottom - border, b.score};
-    if (!shape.empty()) {
-      f.landmarks = shape.complete(f.dlib, mask_visible_points(), &f.shape_error);
+    if (!shape.empty())
       f.accepted = b.score >= 0 || f.shape_error <= opt.max_shape_error;
-    } else {
-      f.landmarks = f.dlib;
-      const double box_w = b.right - b.left + 1;
-      f.accepted = b.score >= 0 || inter_ocular_distance(f.dlib) >= box_w / 5;
-    }
+    else
+      f.accepted = b.score >= 0 || inter_ocular_distance(f.dlib) >= (b.right - b.left + 1) / 5.0;
     found.push_back(f);
   }
   // Faces are nearly symmetric; the textures a low threshold fires on are not. When no

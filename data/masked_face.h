@@ -51,6 +51,10 @@ struct FoundFace {
 std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo, const FaceShapeModel& shape,
                                          const MaskedFaceOptions& opt = {});
 
+// The face in `box` (photo pixels): dlib's 68 points, and the points a mask hides placed by
+// `shape` (all 68 from dlib when it is empty). `accepted` is left false.
+FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box, const FaceShapeModel& shape);
+
 // `photo` with a flat border of `border` pixels on every side, coloured with the mean of
 // the photo's outermost pixels.
 Image pad_flat(const Image& photo, int border);

@@ -183,10 +183,7 @@ int main(int argc, char** argv) {
       candidates = dt::find_masked_faces(analyzer, photo, shape, find);
     } else {
       for (const std::string& s : face_boxes) {
-        dt::FoundFace f;
-        f.box = parse_box(s);
-        f.dlib = analyzer.landmarks(photo, f.box);
-        f.landmarks = shape.empty() ? f.dlib : shape.complete(f.dlib, dt::mask_visible_points(), &f.shape_error);
+        dt::FoundFace f = dt::face_at(analyzer, photo, parse_box(s), shape);
         f.accepted = true;
         candidates.push_back(f);
       }

@@ -11,16 +11,6 @@
 
 namespace maskoff::train {
 
-const int kFlip68[68] = {
-    16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  0,   // jaw
-    26, 25, 24, 23, 22, 21, 20, 19, 18, 17,                              // brows
-    27, 28, 29, 30,                                                      // nose bridge
-    35, 34, 33, 32, 31,                                                  // nostrils
-    45, 44, 43, 42, 47, 46,                                              // left eye -> right eye
-    39, 38, 37, 36, 41, 40,                                              // right eye -> left eye
-    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,                      // outer lips
-    64, 63, 62, 61, 60, 67, 66, 65};                                     // inner lips
-
 std::vector<data::Landmarks> PairedDataset::landmark_fractions() const {
   std::vector<data::Landmarks> out;
   out.reserve(samples_.size());

@@ -22,9 +22,8 @@ struct PairedBatch {
   std::vector<std::string> ids;
 };
 
-// The partner of each of the 68 points under a horizontal flip (jaw 0 <-> 16, left eye
-// <-> right eye, ...): a flipped face's point i is the original's point kFlip68[i].
-extern const int kFlip68[68];
+// The flip's landmark permutation (data/face.h), under the name the jitter uses.
+using data::kFlip68;
 
 class PairedDataset {
  public:
