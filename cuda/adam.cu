@@ -50,9 +50,8 @@ void adam_update_multi(const AdamSlot* slots, int count, float beta1, float beta
   Chunk* dchunks = reinterpret_cast<Chunk*>(table.as<char>() + slot_bytes);
   upload_async(dslots, slots, static_cast<size_t>(count) * sizeof(AdamSlot));
   upload_async(dchunks, chunks.data(), chunks.size() * sizeof(Chunk));
-  adam_multi_kernel<<<static_cast<unsigned>(chunks.size()), kThreads, 0, stream()>>>(
-      dslots, dchunks, beta1, beta2, eps, weight_decay);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(adam_multi_kernel, static_cast<unsigned>(chunks.size()), kThreads, 0, dslots,
+                 dchunks, beta1, beta2, eps, weight_decay);
 }
 
 }  // namespace maskoff::cuda

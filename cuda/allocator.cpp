@@ -13,9 +13,15 @@
 // Everything runs on the one engine stream, so a block freed on the host while kernels
 // that use it are still queued can be handed out at once: its next user's work is queued
 // behind them on the same stream.
+//
+// For checking, the exact mode (MASKOFF_CUDA_EXACT_ALLOC=1, or set_exact_alloc) gives each
+// request its own cudaMalloc of exactly the bytes asked and cudaFrees it when released, so
+// compute-sanitizer (and cudasim's guard bytes) see an overrun by a single element, which
+// the slack of a size class would hide. The simulation build starts in this mode.
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 #include "cuda/check.h"
@@ -37,17 +43,23 @@ size_t size_class(size_t n) {
 class CachingAllocator {
  public:
   CachingAllocator() {
-    const char* env = std::getenv("MASKOFF_CUDA_POISON");
-    poison_ = env != nullptr && env[0] != '\0' && env[0] != '0';
+    poison_ = env_flag("MASKOFF_CUDA_POISON", false);
+#ifdef MASKOFF_CUDA_SIM
+    exact_ = env_flag("MASKOFF_CUDA_EXACT_ALLOC", true);
+#else
+    exact_ = env_flag("MASKOFF_CUDA_EXACT_ALLOC", false);
+#endif
   }
 
   void* allocate(size_t nbytes) {
+    if (exact_) {  // its own block of exactly the bytes asked (one for none), freed on release
+      void* p = device_malloc(nbytes == 0 ? 1 : nbytes);
+      return handed_out(p, nbytes, true, true);
+    }
     const size_t cls = size_class(nbytes);
     void* p = nullptr;
-    bool fresh = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      ++stats_.requests;
       auto it = free_.find(cls);
       if (it != free_.end() && !it->second.empty()) {
         p = it->second.back();
@@ -55,29 +67,25 @@ class CachingAllocator {
         ++stats_.cache_hits;
       }
     }
-    if (p == nullptr) {
-      p = device_malloc(cls);
-      fresh = true;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (fresh) {
-        ++stats_.device_allocs;
-        stats_.bytes_reserved += static_cast<int64_t>(cls);
-      }
-      stats_.bytes_in_use += static_cast<int64_t>(cls);
-      if (stats_.bytes_in_use > stats_.peak_bytes_in_use)
-        stats_.peak_bytes_in_use = stats_.bytes_in_use;
-    }
-    if (poison_) MASKOFF_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, cls, cuda::stream()));
-    return p;
+    const bool fresh = p == nullptr;
+    if (fresh) p = device_malloc(cls);
+    return handed_out(p, cls, fresh, false);
   }
 
-  // Never throws (it runs in Storage's destructor) and makes no CUDA call.
+  // Never throws (it runs in Storage's destructor); makes no CUDA call except for a block
+  // of the exact mode, which goes straight back to the driver.
   void deallocate(void* p, size_t nbytes) {
     if (p == nullptr) return;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (exact_blocks_.erase(p) == 1) {
+      ++stats_.device_frees;
+      stats_.bytes_in_use -= static_cast<int64_t>(nbytes);
+      stats_.bytes_reserved -= static_cast<int64_t>(nbytes);
+      lock.unlock();
+      if (cudaFree(p) != cudaSuccess) cudaGetLastError();  // a faulted device: nothing to do
+      return;
+    }
     const size_t cls = size_class(nbytes);
-    std::lock_guard<std::mutex> lock(mutex_);
     free_[cls].push_back(p);
     stats_.bytes_in_use -= static_cast<int64_t>(cls);
   }
@@ -93,8 +101,36 @@ class CachingAllocator {
   }
   void set_poison(bool on) { poison_ = on; }
   bool poison() const { return poison_; }
+  // Blocks handed out before a switch are still returned the way they were made.
+  void set_exact(bool on) { exact_ = on; }
+  bool exact() const { return exact_; }
 
  private:
+  static bool env_flag(const char* name, bool fallback) {
+    const char* env = std::getenv(name);
+    if (env == nullptr || env[0] == '\0') return fallback;
+    return env[0] != '0';
+  }
+
+  // Counts a block handed out (`bytes` charged to it) and poisons it when asked.
+  void* handed_out(void* p, size_t bytes, bool fresh, bool exact) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.requests;
+      if (exact) exact_blocks_.insert(p);
+      if (fresh) {
+        ++stats_.device_allocs;
+        stats_.bytes_reserved += static_cast<int64_t>(bytes);
+      }
+      stats_.bytes_in_use += static_cast<int64_t>(bytes);
+      if (stats_.bytes_in_use > stats_.peak_bytes_in_use)
+        stats_.peak_bytes_in_use = stats_.bytes_in_use;
+    }
+    if (poison_)
+      MASKOFF_CUDA_CHECK(cudaMemsetAsync(p, 0xFF, bytes == 0 ? 1 : bytes, cuda::stream()));
+    return p;
+  }
+
   void* device_malloc(size_t cls) {
     void* p = nullptr;
     cudaError_t st = cudaMalloc(&p, cls);
@@ -131,8 +167,10 @@ class CachingAllocator {
 
   std::mutex mutex_;
   std::map<size_t, std::vector<void*>> free_;
+  std::unordered_set<void*> exact_blocks_;
   AllocatorStats stats_;
   bool poison_ = false;
+  bool exact_ = false;
 };
 
 // Deliberately never destroyed: tensors held in static objects may be released after any
@@ -163,5 +201,7 @@ void empty_cache() {
 
 void set_poison(bool on) { allocator().set_poison(on); }
 bool poison() { return allocator().poison(); }
+void set_exact_alloc(bool on) { allocator().set_exact(on); }
+bool exact_alloc() { return allocator().exact(); }
 
 }  // namespace maskoff::cuda_backend

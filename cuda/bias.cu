@@ -30,21 +30,18 @@ __global__ void add_row_bias_kernel(float* __restrict__ y, const float* __restri
 void add_channel_bias(float* y, const float* b, int64_t n, int64_t c, int64_t plane) {
   const int64_t total = n * c * plane;
   if (total <= 0) return;
-  add_channel_bias_kernel<<<grid_for(total), kThreads, 0, stream()>>>(y, b, total, c, plane);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(add_channel_bias_kernel, grid_for(total), kThreads, 0, y, b, total, c, plane);
 }
 
 void channel_bias_grad(const float* dy, int64_t n, int64_t c, int64_t plane, float* db) {
   if (c <= 0) return;
-  channel_bias_grad_kernel<<<static_cast<unsigned>(c), 512, 0, stream()>>>(dy, n, c, plane, db);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(channel_bias_grad_kernel, static_cast<unsigned>(c), 512, 0, dy, n, c, plane, db);
 }
 
 void add_row_bias(float* y, const float* b, int64_t rows, int64_t n) {
   const int64_t total = rows * n;
   if (total <= 0) return;
-  add_row_bias_kernel<<<grid_for(total), kThreads, 0, stream()>>>(y, b, total, n);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(add_row_bias_kernel, grid_for(total), kThreads, 0, y, b, total, n);
 }
 
 }  // namespace maskoff::cuda

@@ -11,6 +11,9 @@
 
 namespace maskoff::cuda {
 const char* cublas_status_name(cublasStatus_t s);
+// Throws the error of a kernel launch that was refused (cuda/launch.h).
+[[noreturn]] void launch_failed(const char* kernel, const char* file, int line, dim3 grid,
+                                dim3 block, size_t shared_bytes, cudaError_t status);
 }
 
 #define MASKOFF_CUDA_CHECK(call)                                                        \
@@ -40,6 +43,3 @@ const char* cublas_status_name(cublasStatus_t s);
                              std::string(#call) + " failed: " +                         \
                                  cudnnGetErrorString(maskoff_st_));                     \
   } while (0)
-
-// After a kernel launch: catches bad launch configurations at the launch site.
-#define MASKOFF_CUDA_CHECK_LAUNCH() MASKOFF_CUDA_CHECK(cudaGetLastError())

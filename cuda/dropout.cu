@@ -18,8 +18,7 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
 void dropout_mask(const float* x, float* y, int64_t n, uint64_t seed, uint64_t base, float p,
                   float scale) {
   if (n <= 0) return;
-  dropout_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, n, seed, base, p, scale);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(dropout_kernel, grid_for(n), kThreads, 0, x, y, n, seed, base, p, scale);
 }
 
 }  // namespace maskoff::cuda

@@ -21,14 +21,12 @@ __global__ void map2_kernel(const float* __restrict__ a, const float* __restrict
 template <class F>
 void map1(const float* x, float* y, int64_t n, F f) {
   if (n <= 0) return;
-  map1_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, n, f);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(map1_kernel<F>, grid_for(n), kThreads, 0, x, y, n, f);
 }
 template <class F>
 void map2(const float* a, const float* b, float* y, int64_t n, F f) {
   if (n <= 0) return;
-  map2_kernel<<<grid_for(n), kThreads, 0, stream()>>>(a, b, y, n, f);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(map2_kernel<F>, grid_for(n), kThreads, 0, a, b, y, n, f);
 }
 
 // The functors (device lambdas would need --extended-lambda).
@@ -83,8 +81,7 @@ __global__ void axpy_kernel(const float* x, float* y, int64_t n, float alpha) {
 }  // namespace
 void axpy(const float* x, float* y, int64_t n, float alpha) {
   if (n <= 0) return;
-  axpy_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, y, n, alpha);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(axpy_kernel, grid_for(n), kThreads, 0, x, y, n, alpha);
 }
 
 void relu(const float* x, float* y, int64_t n) { map1(x, y, n, Relu{}); }

@@ -7,6 +7,7 @@
 
 #include "cuda/check.h"
 #include "cuda/context.h"
+#include "cuda/launch.h"
 
 namespace maskoff::cuda {
 
@@ -83,10 +84,8 @@ inline int reduce_blocks(int64_t n) {
 template <class Term, class Finish>
 void sum_terms(int64_t n, Term term, Finish finish, Sum2* scratch) {
   const int blocks = reduce_blocks(n);
-  detail::partial_sums_kernel<<<blocks, kThreads, 0, stream()>>>(n, term, scratch);
-  MASKOFF_CUDA_CHECK_LAUNCH();
-  detail::finish_sums_kernel<<<1, kThreads, 0, stream()>>>(scratch, blocks, finish);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(detail::partial_sums_kernel<Term>, blocks, kThreads, 0, n, term, scratch);
+  MASKOFF_LAUNCH(detail::finish_sums_kernel<Finish>, 1, kThreads, 0, scratch, blocks, finish);
 }
 
 }  // namespace maskoff::cuda

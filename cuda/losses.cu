@@ -175,24 +175,21 @@ void bce_with_logits(const float* x, const float* t, float tc, int64_t n, float*
 void bce_with_logits_backward(const float* x, const float* t, float tc, const float* gy,
                               int64_t n, float* dx, float* dt) {
   if (n <= 0 || (!dx && !dt)) return;
-  bce_backward_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x, t, tc, gy, n, dx, dt);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(bce_backward_kernel, grid_for(n), kThreads, 0, x, t, tc, gy, n, dx, dt);
 }
 
 void mse(const float* p, const float* t, int64_t n, float* y) { mean_of(n, SquaredTerm{p, t}, y); }
 void mse_backward(const float* p, const float* t, const float* gy, int64_t n, float* dp,
                   float* dt) {
   if (n <= 0 || (!dp && !dt)) return;
-  mse_backward_kernel<<<grid_for(n), kThreads, 0, stream()>>>(p, t, gy, n, dp, dt);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(mse_backward_kernel, grid_for(n), kThreads, 0, p, t, gy, n, dp, dt);
 }
 
 void l1(const float* p, const float* t, int64_t n, float* y) { mean_of(n, AbsTerm{p, t}, y); }
 void l1_backward(const float* p, const float* t, const float* gy, int64_t n, float* dp,
                  float* dt) {
   if (n <= 0 || (!dp && !dt)) return;
-  l1_backward_kernel<<<grid_for(n), kThreads, 0, stream()>>>(p, t, gy, n, dp, dt);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(l1_backward_kernel, grid_for(n), kThreads, 0, p, t, gy, n, dp, dt);
 }
 
 void masked_mse(const float* p, const float* t, const float* m, const cpu::MaskedShape& sh,
@@ -213,9 +210,8 @@ void masked_mse_backward(const float* p, const float* t, const float* m,
   sum_terms(mask_n, MaskWeightTerm{m},
             DenomFinish{denom.as<double>(), sh.mc == 1 ? static_cast<double>(sh.c) : 1.0},
             scratch.as<Sum2>());
-  masked_mse_backward_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
-      p, t, m, masked_of(sh), denom.as<double>(), gy, dp, dt);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(masked_mse_backward_kernel, grid_for(n), kThreads, 0, p, t, m, masked_of(sh),
+                 denom.as<double>(), gy, dp, dt);
 }
 
 void point_distance(const float* p, const float* t, int64_t n, double eps, float* y) {
@@ -224,8 +220,8 @@ void point_distance(const float* p, const float* t, int64_t n, double eps, float
 void point_distance_backward(const float* p, const float* t, int64_t n, double eps,
                              const float* gy, float* dp, float* dt) {
   if (n <= 0 || (!dp && !dt)) return;
-  point_distance_backward_kernel<<<grid_for(n), kThreads, 0, stream()>>>(p, t, n, eps, gy, dp, dt);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(point_distance_backward_kernel, grid_for(n), kThreads, 0, p, t, n, eps, gy, dp,
+                 dt);
 }
 
 }  // namespace maskoff::cuda

@@ -135,23 +135,20 @@ void batch_norm_train(const float* x, const float* gamma, const float* beta, flo
                       const cpu::BatchNormDims& d, float* y, float* mean, float* invstd,
                       float* running_mean, float* running_var, double momentum) {
   if (d.c <= 0) return;
-  bn_train_kernel<<<static_cast<unsigned>(d.c), kBnThreads, 0, stream()>>>(
-      x, gamma, beta, eps, dims_of(d), y, mean, invstd, running_mean, running_var, momentum);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(bn_train_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, gamma, beta, eps,
+                 dims_of(d), y, mean, invstd, running_mean, running_var, momentum);
 }
 
 void batch_norm_eval(const float* x, const float* running_mean, const float* running_var,
                      const float* gamma, const float* beta, double eps,
                      const cpu::BatchNormDims& d, float* y, float* mean, float* invstd) {
   if (d.c <= 0) return;
-  bn_running_stats_kernel<<<grid_for(d.c), kThreads, 0, stream()>>>(running_mean, running_var,
-                                                                     eps, d.c, mean, invstd);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(bn_running_stats_kernel, grid_for(d.c), kThreads, 0, running_mean, running_var,
+                 eps, d.c, mean, invstd);
   const int64_t total = d.n * d.c * d.hw;
   if (total <= 0) return;
-  bn_apply_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x, mean, invstd, gamma, beta,
-                                                              dims_of(d), y);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(bn_apply_kernel, grid_for(total), kThreads, 0, x, mean, invstd, gamma, beta,
+                 dims_of(d), y);
 }
 
 void batch_norm_backward(const float* x, const float* dy, const float* mean,
@@ -161,13 +158,12 @@ void batch_norm_backward(const float* x, const float* dy, const float* mean,
   if (!batch_stats && !dgamma && !dbeta) {
     const int64_t total = d.n * d.c * d.hw;
     if (total <= 0 || !dx) return;
-    bn_backward_fixed_kernel<<<grid_for(total), kThreads, 0, stream()>>>(dy, invstd, gamma,
-                                                                         dims_of(d), dx);
+    MASKOFF_LAUNCH(bn_backward_fixed_kernel, grid_for(total), kThreads, 0, dy, invstd, gamma,
+                   dims_of(d), dx);
   } else {
-    bn_backward_kernel<<<static_cast<unsigned>(d.c), kBnThreads, 0, stream()>>>(
-        x, dy, mean, invstd, gamma, batch_stats, dims_of(d), dx, dgamma, dbeta);
+    MASKOFF_LAUNCH(bn_backward_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, dy, mean,
+                   invstd, gamma, batch_stats, dims_of(d), dx, dgamma, dbeta);
   }
-  MASKOFF_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace maskoff::cuda

@@ -127,35 +127,31 @@ __global__ void avg_pool_backward_kernel(const float* __restrict__ dy, float* __
 void max_pool2d(const float* x, float* y, int64_t planes, const cpu::PoolGeom& g) {
   const int64_t total = planes * g.oh * g.ow;
   if (total <= 0) return;
-  max_pool_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x, y, total, geom_of(g));
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(max_pool_kernel, grid_for(total), kThreads, 0, x, y, total, geom_of(g));
 }
 
 void max_pool2d_backward(const float* x, const float* dy, float* dx, int64_t planes,
                          const cpu::PoolGeom& g) {
   const int64_t total = planes * g.h * g.w;
   if (total <= 0) return;
-  max_pool_backward_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x, dy, dx, total,
-                                                                        geom_of(g));
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(max_pool_backward_kernel, grid_for(total), kThreads, 0, x, dy, dx, total,
+                 geom_of(g));
 }
 
 void avg_pool2d(const float* x, float* y, int64_t planes, const cpu::PoolGeom& g,
                 bool count_include_pad) {
   const int64_t total = planes * g.oh * g.ow;
   if (total <= 0) return;
-  avg_pool_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x, y, total, geom_of(g),
-                                                               count_include_pad);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(avg_pool_kernel, grid_for(total), kThreads, 0, x, y, total, geom_of(g),
+                 count_include_pad);
 }
 
 void avg_pool2d_backward(const float* dy, float* dx, int64_t planes, const cpu::PoolGeom& g,
                          bool count_include_pad) {
   const int64_t total = planes * g.h * g.w;
   if (total <= 0) return;
-  avg_pool_backward_kernel<<<grid_for(total), kThreads, 0, stream()>>>(dy, dx, total, geom_of(g),
-                                                                        count_include_pad);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(avg_pool_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total, geom_of(g),
+                 count_include_pad);
 }
 
 }  // namespace maskoff::cuda

@@ -61,13 +61,11 @@ void sum_middle(const float* x, float* y, int64_t outer, int64_t d, int64_t inne
     DeviceBuffer scratch(static_cast<size_t>(reduce_blocks(d)) * sizeof(Sum2));
     sum_terms(d, AllTerm{x}, AllFinish{y, alpha}, scratch.as<Sum2>());
   } else if (outputs < 1024 && d >= 4096) {
-    sum_rows_per_block_kernel<<<static_cast<unsigned>(outputs), kThreads, 0, stream()>>>(
-        x, y, d, inner, alpha);
-    MASKOFF_CUDA_CHECK_LAUNCH();
+    MASKOFF_LAUNCH(sum_rows_per_block_kernel, static_cast<unsigned>(outputs), kThreads, 0, x, y, d,
+                   inner, alpha);
   } else {
-    sum_rows_per_thread_kernel<<<grid_for(outputs), kThreads, 0, stream()>>>(x, y, outer, d,
-                                                                             inner, alpha);
-    MASKOFF_CUDA_CHECK_LAUNCH();
+    MASKOFF_LAUNCH(sum_rows_per_thread_kernel, grid_for(outputs), kThreads, 0, x, y, outer, d,
+                   inner, alpha);
   }
 }
 
@@ -75,8 +73,7 @@ void expand_middle(const float* gy, float* gx, int64_t outer, int64_t d, int64_t
                    float alpha) {
   const int64_t total = outer * d * inner;
   if (total <= 0) return;
-  expand_kernel<<<grid_for(total), kThreads, 0, stream()>>>(gy, gx, outer, d, inner, alpha);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(expand_kernel, grid_for(total), kThreads, 0, gy, gx, outer, d, inner, alpha);
 }
 
 }  // namespace maskoff::cuda

@@ -106,9 +106,8 @@ void resize_bilinear(const float* x, float* y, int64_t planes, const cpu::Resize
   char* at = table.as<char>();
   const Tap* th = put(at, reinterpret_cast<const Tap*>(taps_h), static_cast<size_t>(g.oh));
   const Tap* tw = put(at, reinterpret_cast<const Tap*>(taps_w), static_cast<size_t>(g.ow));
-  resize_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x, y, total,
-                                                            Geom{g.h, g.w, g.oh, g.ow}, th, tw);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(resize_kernel, grid_for(total), kThreads, 0, x, y, total,
+                 Geom{g.h, g.w, g.oh, g.ow}, th, tw);
 }
 
 void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
@@ -125,9 +124,8 @@ void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
   const Tap* tw = put(at, reinterpret_cast<const Tap*>(taps_w), static_cast<size_t>(g.ow));
   const Range* drh = put(at, rh.data(), rh.size());
   const Range* drw = put(at, rw.data(), rw.size());
-  resize_backward_kernel<<<grid_for(total), kThreads, 0, stream()>>>(
-      dy, dx, total, Geom{g.h, g.w, g.oh, g.ow}, th, tw, drh, drw);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(resize_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total,
+                 Geom{g.h, g.w, g.oh, g.ow}, th, tw, drh, drw);
 }
 
 }  // namespace maskoff::cuda

@@ -25,6 +25,19 @@ const char* cublas_status_name(cublasStatus_t s) {
     default: return "unknown cuBLAS status";
   }
 }
+void launch_failed(const char* kernel, const char* file, int line, dim3 grid, dim3 block,
+                   size_t shared_bytes, cudaError_t status) {
+  auto triple = [](dim3 d) {
+    return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) +
+           ")";
+  };
+  throw_error(file, line,
+              std::string("launch of ") + kernel + " with grid " + triple(grid) + ", block " +
+                  triple(block) + ", " + std::to_string(shared_bytes) +
+                  " bytes of dynamic shared memory failed: " + cudaGetErrorName(status) + " (" +
+                  cudaGetErrorString(status) + ")");
+}
+
 }  // namespace maskoff::cuda
 
 namespace maskoff::cuda_backend {

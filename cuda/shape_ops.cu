@@ -20,9 +20,8 @@ void copy_blocks(const float* src, int64_t src_stride, float* dst, int64_t dst_s
                  int64_t blocks, int64_t len) {
   if (blocks <= 0 || len <= 0) return;
   const int64_t total = blocks * len;
-  copy_blocks_kernel<<<grid_for(total), kThreads, 0, stream()>>>(src, src_stride, dst, dst_stride,
-                                                                 total, len);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(copy_blocks_kernel, grid_for(total), kThreads, 0, src, src_stride, dst, dst_stride,
+                 total, len);
 }
 
 }  // namespace maskoff::cuda

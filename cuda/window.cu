@@ -20,9 +20,8 @@ void copy_window(const float* src, int64_t planes, int64_t h, int64_t w, float* 
                  int64_t out_h, int64_t out_w, int64_t off_h, int64_t off_w) {
   const int64_t total = planes * out_h * out_w;
   if (total <= 0) return;
-  copy_window_kernel<<<grid_for(total), kThreads, 0, stream()>>>(src, h, w, dst, total, out_h,
-                                                                 out_w, off_h, off_w);
-  MASKOFF_CUDA_CHECK_LAUNCH();
+  MASKOFF_LAUNCH(copy_window_kernel, grid_for(total), kThreads, 0, src, h, w, dst, total, out_h,
+                 out_w, off_h, off_w);
 }
 
 }  // namespace maskoff::cuda

@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev          # benchmarks
   libcli11-dev              # command-line parsing in tools
   nlohmann-json3-dev        # JSON outputs
+  clang libomp-dev libclang-rt-14-dev llvm  # the simulation build's compiler, OpenMP, sanitizers, symbolizer
 )
 
 missing=()

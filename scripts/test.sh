@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# The test command: configure (once), build everything, run the whole suite with ctest.
-# GPU tests skip with a reason when no GPU is present; tests that need ../shared skip
-# with a message when it is absent.
+# The test command. Two passes:
+#  1. the default build (the CPU engine, and the CUDA backend compiled by nvcc when the
+#     toolkit is present), configured once, built, and the whole suite run with ctest;
+#  2. the simulation build (-DMASKOFF_CUDA=SIM, clang, AddressSanitizer + UBSan): every Cuda
+#     test runs its kernels, cuBLAS and cuDNN calls on the CPU, and none may skip
+#     (MASKOFF_EXPECT_GPU=1 turns a skip into a failure). docs/cuda_sim.md says what it runs.
+# Tests that need a GPU skip with a reason in pass 1 when none is present; tests that use
+# the data in ../shared skip with a message when it is absent.
+#
+# Environment: BUILD_DIR (build), SIM_BUILD_DIR (build-sim), JOBS (all cores),
+# MASKOFF_TEST_SIM=0 skips pass 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
+SIM_BUILD_DIR=${SIM_BUILD_DIR:-build-sim}
 JOBS=${JOBS:-$(nproc)}
+
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
+
+if [ "${MASKOFF_TEST_SIM:-1}" != "0" ]; then
+  echo "== the CUDA tests in the simulation build, under AddressSanitizer and UBSan"
+  [ -f "$SIM_BUILD_DIR/CMakeCache.txt" ] ||
+    CC=clang CXX=clang++ cmake -S . -B "$SIM_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DMASKOFF_CUDA=SIM -DMASKOFF_SANITIZE=address,undefined \
+      -DMASKOFF_BUILD_TOOLS=OFF -DMASKOFF_BUILD_BENCH=OFF
+  cmake --build "$SIM_BUILD_DIR" -j "$JOBS" --target maskoff_tests
+  MASKOFF_EXPECT_GPU=1 ctest --test-dir "$SIM_BUILD_DIR" -R Cuda --no-tests=error \
+    --output-on-failure -j "$JOBS"
+fi

@@ -63,4 +63,9 @@ void empty_cache();
 // that leaves part of its output unwritten is caught. Also set by MASKOFF_CUDA_POISON=1.
 void set_poison(bool on);
 bool poison();
+// Debug switch: every request becomes its own exact-size cudaMalloc, freed on release (no
+// caching, no rounding), so memory checkers see every overrun. Also set by
+// MASKOFF_CUDA_EXACT_ALLOC=1; on by default in the simulation build.
+void set_exact_alloc(bool on);
+bool exact_alloc();
 }  // namespace maskoff::cuda_backend

@@ -26,5 +26,7 @@ AllocatorStats allocator_stats() { return {}; }
 void empty_cache() {}
 void set_poison(bool) {}
 bool poison() { return false; }
+void set_exact_alloc(bool) {}
+bool exact_alloc() { return false; }
 }  // namespace maskoff::cuda_backend
 #endif

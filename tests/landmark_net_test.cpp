@@ -151,7 +151,9 @@ TEST(LandmarkNet, MissingFolderAndFiles) {
   // A folder with every file but one, and one file of the wrong shape.
   TempDir dir;
   LandmarkNet68 shapes;
-  for (const auto& [name, p] : shapes.named_parameters())
+  for (const auto& named : shapes.named_parameters()) {
+    const std::string& name = named.first;
+    const Tensor& p = named.second;  // a plain reference: lambdas cannot capture bindings in C++17
     if (name != "dense2.conv1.pointwise.weight")
       write_bytes(dir / (name + ".npy"),
                   npy_bytes(f4_dict(name == "fc.bias" ? "(135,)" : "(" + [&] {
@@ -160,6 +162,7 @@ TEST(LandmarkNet, MissingFolderAndFiles) {
                     return s;
                   }() + ")"),
                             std::vector<float>(p.numel() - (name == "fc.bias"), 0.5f)));
+  }
   msg = error_of([&] { load_landmark_net(dir.str()); });
   EXPECT_NE(msg.find(dir / "dense2.conv1.pointwise.weight.npy"), std::string::npos) << msg;
   EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
