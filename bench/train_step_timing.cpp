@@ -31,8 +31,8 @@
 #include "tensor/parallel.h"
 #include "tensor/profile.h"
 #include "tensor/random.h"
+#include "train/device.h"
 #include "train/pix2pix.h"
-#include "train/train_loop.h"
 
 using namespace maskoff;
 using json = nlohmann::json;

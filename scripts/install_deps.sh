@@ -15,6 +15,7 @@ packages=(
   libcli11-dev              # command-line parsing in tools
   nlohmann-json3-dev        # JSON outputs
   clang libomp-dev libclang-rt-14-dev llvm  # the simulation build's compiler, OpenMP, sanitizers, symbolizer
+  python3-pip               # the GPU rehearsal fetches the cuDNN wheel (scripts/gpu_rehearsal.sh)
 )
 
 missing=()

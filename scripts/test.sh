@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The test command. Two passes:
+# The test command. Three passes:
 #  1. the default build (the CPU engine, and the CUDA backend compiled by nvcc when the
 #     toolkit is present), configured once, built, and the whole suite run with ctest;
 #  2. the simulation build (-DMASKOFF_CUDA=SIM, clang, AddressSanitizer + UBSan): every Cuda
 #     test runs its kernels, cuBLAS and cuDNN calls on the CPU, and none may skip
-#     (MASKOFF_EXPECT_GPU=1 turns a skip into a failure). docs/cuda_sim.md says what it runs.
+#     (MASKOFF_EXPECT_GPU=1 turns a skip into a failure). docs/cuda_sim.md says what it runs;
+#  3. the lent GPU machine, rehearsed: bench/gpu_check.sh's self-test (its caps, deadline and
+#     summary, on fake steps), then scripts/gpu_rehearsal.sh, which builds the four GPU
+#     programs from .gpu_kit alone with the Debian packages and the toolkit's cuDNN hidden.
+#     It skips, saying why, only where this machine cannot rehearse (not root, no mount
+#     namespaces, no CUDA toolkit, no PyPI for the cuDNN wheel).
 # Tests that need a GPU skip with a reason in pass 1 when none is present; tests that use
 # the data in ../shared skip with a message when it is absent.
 #
 # Environment: BUILD_DIR (build), SIM_BUILD_DIR (build-sim), JOBS (all cores),
-# MASKOFF_TEST_SIM=0 skips pass 2.
+# MASKOFF_TEST_SIM=0 skips pass 2, MASKOFF_TEST_REHEARSAL=0 skips pass 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -29,4 +34,18 @@ if [ "${MASKOFF_TEST_SIM:-1}" != "0" ]; then
   cmake --build "$SIM_BUILD_DIR" -j "$JOBS" --target maskoff_tests
   MASKOFF_EXPECT_GPU=1 ctest --test-dir "$SIM_BUILD_DIR" -R Cuda --no-tests=error \
     --output-on-failure -j "$JOBS"
+fi
+
+if [ "${MASKOFF_TEST_REHEARSAL:-1}" != "0" ]; then
+  echo "== the lent GPU machine, rehearsed: gpu_check.sh's self-test, then the GPU build from .gpu_kit"
+  self_test_out=$(mktemp -d)
+  bash bench/gpu_check.sh --self-test "$self_test_out"
+  rm -rf "$self_test_out"
+  rc=0
+  bash scripts/gpu_rehearsal.sh || rc=$?
+  if [ "$rc" -eq 77 ]; then
+    echo "== rehearsal skipped: this machine cannot run it (the reason is above)"
+  elif [ "$rc" -ne 0 ]; then
+    exit "$rc"
+  fi
 fi

@@ -11,16 +11,9 @@
 #include "data/face.h"
 #include "data/image.h"
 #include "tensor/tensor.h"
+#include "train/batch.h"
 
 namespace maskoff::train {
-
-struct PairedBatch {
-  Tensor input;      // [N, 3, R, R] masked faces in [-1, 1]
-  Tensor target;     // [N, 3, R, R] real faces in [-1, 1]
-  Tensor mask;       // [N, 1, R, R] 1 inside the synthetic mask, 0 outside
-  Tensor landmarks;  // [N, 68, 2] the real face's dlib landmarks (x, y) / R
-  std::vector<std::string> ids;
-};
 
 // The flip's landmark permutation (data/face.h), under the name the jitter uses.
 using data::kFlip68;

@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "autograd/node.h"
-#include "data/face.h"
 #include "data/paths.h"
 #include "layers/elementwise.h"
 #include "layers/modules.h"
@@ -75,7 +74,8 @@ void load_module(const Checkpoint& ck, const std::string& prefix, const Module& 
 }
 }  // namespace
 
-Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device) : opts_(opts), device_(device) {
+Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dlib_landmarks)
+    : opts_(opts), device_(device) {
   opts_.validate();
   Generator init(opts_.seed);
   models::UNetConfig gc;
@@ -105,7 +105,11 @@ Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device) : opts_(opts), device_
     crop_ = models::default_landmark_crop();
     if (!opts_.landmark_crop.empty()) crop_ = {opts_.landmark_crop[0], opts_.landmark_crop[1], opts_.landmark_crop[2]};
   } else if (opts_.landmark_loss == "dlib" && opts_.lambda_landmark != 0) {
-    dlib_ = std::make_unique<data::FaceAnalyzer>();
+    MASKOFF_CHECK(dlib_landmarks,
+                  "--landmark-loss dlib needs dlib's landmark predictor, which this program was built "
+                  "without (it comes with the data library: train/dlib_landmarks.h); choose "
+                  "--landmark-loss cnn|none");
+    dlib_ = std::move(dlib_landmarks);
   }
 }
 
@@ -115,34 +119,6 @@ Tensor Pix2Pix::gan_loss(const Tensor& logits, bool real) const {
   const double target = real ? 1.0 : 0.0;
   if (opts_.gan_mode == "lsgan") return mse_loss(logits, full(logits.shape(), target, logits.dtype(), logits.device()));
   return bce_with_logits(logits, target);
-}
-
-double Pix2Pix::dlib_landmark_distance(const Tensor& fake, const Tensor& target_landmarks) {
-  const Tensor f = fake.detach().cpu();
-  const Tensor lm = target_landmarks.cpu();
-  const int64_t N = f.size(0), R = f.size(2);
-  const float* t = lm.data<float>();
-  double total = 0;
-  for (int64_t n = 0; n < N; ++n) {
-    data::Image img = data::tensor_to_image(slice(f, 0, n, n + 1));
-    // The real face's landmark box stands in for a detection: the generated face sits where
-    // the real one is, and dlib's detector misses small faces.
-    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-    for (int i = 0; i < 68; ++i) {
-      const double x = t[(n * 68 + i) * 2] * R, y = t[(n * 68 + i) * 2 + 1] * R;
-      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    }
-    data::FaceBox box{static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0)),
-                      static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), 1.0};
-    const data::Landmarks got = dlib_->landmarks(img, box);
-    double s = 0;
-    for (int i = 0; i < 68; ++i) {
-      const double dx = got[i].x / R - t[(n * 68 + i) * 2], dy = got[i].y / R - t[(n * 68 + i) * 2 + 1];
-      s += std::sqrt(dx * dx + dy * dy);
-    }
-    total += s / 68;
-  }
-  return total / static_cast<double>(N);
 }
 
 LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
@@ -180,7 +156,7 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
     total = add(total, mul_scalar(g_lm, opts_.lambda_landmark));
     report.push_back(g_lm);
   } else if (dlib_) {
-    t.g_landmark = dlib_landmark_distance(fake, batch.landmarks);
+    t.g_landmark = dlib_(fake.detach().cpu(), batch.landmarks.cpu());
     reported_extra = opts_.lambda_landmark * t.g_landmark;
   }
   total.backward();

@@ -5,7 +5,12 @@
 // The landmark term is either the differentiable 68-point network (cnn) or dlib's
 // predictor on the generated image (dlib: computed and reported, but it carries no
 // gradient, as dlib's regression trees are not differentiable).
+//
+// This file and its library (maskoff_train_core) need neither dlib, stb nor zlib, so the
+// GPU programs that time the step build on a machine without them; dlib's term is handed
+// in by the caller (train/dlib_landmarks.h, in the data-side library maskoff_train).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,13 +18,9 @@
 #include "models/landmark_net.h"
 #include "models/pix2pix.h"
 #include "optim/adam.h"
+#include "train/batch.h"
 #include "train/checkpoint.h"
 #include "train/options.h"
-#include "train/paired_data.h"
-
-namespace maskoff::data {
-class FaceAnalyzer;
-}
 
 namespace maskoff::train {
 
@@ -32,11 +33,19 @@ struct LossTerms {
 std::vector<std::string> loss_names();
 std::vector<double> loss_values(const LossTerms& t);
 
+// A landmark distance measured outside the graph (no gradient): for each generated image
+// (fake: [N, 3, R, R] in [-1, 1], on the CPU) the mean distance between the 68 landmarks
+// found on it and the real face's (target_landmarks: [N, 68, 2] / R, on the CPU), in units
+// of the image side, averaged over the batch. --landmark-loss dlib uses dlib's predictor.
+using LandmarkDistanceFn = std::function<double(const Tensor& fake, const Tensor& target_landmarks)>;
+
 class Pix2Pix {
  public:
   // Builds G and D (pix2pix's N(0, 0.02) init from opts.seed) on the CPU, moves them to
-  // `device`, and loads the landmark network when the cnn landmark loss is on.
-  Pix2Pix(const TrainOptions& opts, Device device);
+  // `device`, and loads the landmark network when the cnn landmark loss is on. With
+  // --landmark-loss dlib (and a nonzero weight) `dlib_landmarks` must be given
+  // (dlib_landmark_distance() in train/dlib_landmarks.h); it is ignored otherwise.
+  Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dlib_landmarks = {});
   ~Pix2Pix();
 
   LossTerms train_step(const PairedBatch& batch);
@@ -60,7 +69,6 @@ class Pix2Pix {
 
  private:
   Tensor gan_loss(const Tensor& logits, bool real) const;
-  double dlib_landmark_distance(const Tensor& fake, const Tensor& target_landmarks);
 
   TrainOptions opts_;
   Device device_;
@@ -69,7 +77,7 @@ class Pix2Pix {
   std::unique_ptr<Adam> opt_g_, opt_d_;
   std::shared_ptr<models::LandmarkNet68> landmark_net_;
   models::LandmarkCrop crop_;
-  std::unique_ptr<data::FaceAnalyzer> dlib_;
+  LandmarkDistanceFn dlib_;
 };
 
 // Where the landmark network's weights are looked for when --landmark-weights is not

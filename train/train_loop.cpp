@@ -16,6 +16,7 @@
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "train/checkpoint.h"
+#include "train/dlib_landmarks.h"
 #include "train/inference.h"
 #include "train/progress.h"
 
@@ -84,19 +85,6 @@ void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::stri
 }
 }  // namespace
 
-Device select_device(const std::string& want, std::ostream& log) {
-  if (want == "cpu") return Device::cpu();
-  const bool ok = backend::cuda_available();
-  if (want == "cuda") {
-    MASKOFF_CHECK(ok, "--device cuda: " << backend::cuda_report());
-    return Device::cuda();
-  }
-  MASKOFF_CHECK(want == "auto", "--device must be auto, cpu or cuda, got '" << want << "'");
-  if (ok) return Device::cuda();
-  log << "device: " << backend::cuda_report() << "; using the CPU\n";
-  return Device::cpu();
-}
-
 TrainOptions options_from_checkpoint(const std::string& path) {
   const Checkpoint ck = read_checkpoint(path);
   MASKOFF_CHECK(ck.meta.value("format", "") == kFormat,
@@ -131,7 +119,10 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   }();
 
   const data::FaceShapeModel face_shape = fit_face_shape(train);
-  Pix2Pix model(opts, device);
+  // dlib's predictor comes from the data library; the step itself needs none.
+  LandmarkDistanceFn dlib_term;
+  if (opts.landmark_loss == "dlib" && opts.lambda_landmark != 0) dlib_term = dlib_landmark_distance();
+  Pix2Pix model(opts, device, dlib_term);
   const int64_t B = opts.batch_size;
   const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + B - 1) / B;
   const int64_t total = opts.steps > 0 ? opts.steps : (opts.epochs + opts.epochs_decay) * steps_per_epoch;

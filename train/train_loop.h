@@ -8,7 +8,9 @@
 #include <iostream>
 #include <string>
 
+#include "train/device.h"
 #include "train/options.h"
+#include "train/paired_data.h"
 #include "train/pix2pix.h"
 
 namespace maskoff::train {
@@ -37,9 +39,5 @@ RunResult run_training(const TrainOptions& opts, const RunControl& ctl = {});
 // The checkpoint's options (for --resume): throws naming the file when it is not a
 // train_pix2pix checkpoint.
 TrainOptions options_from_checkpoint(const std::string& path);
-
-// auto: CUDA when a GPU is usable, else the CPU (saying so on `log`); cuda without a GPU
-// throws with the reason.
-Device select_device(const std::string& want, std::ostream& log);
 
 }  // namespace maskoff::train
