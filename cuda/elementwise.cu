@@ -37,7 +37,8 @@ struct Affine {
   float alpha, beta;
   __device__ float operator()(float u) const { return alpha * u + beta; }
 };
-struct Relu { __device__ float operator()(float u) const { return u > 0.f ? u : 0.f; } };
+// NaN stays NaN, as on the CPU.
+struct Relu { __device__ float operator()(float u) const { return u <= 0.f ? 0.f : u; } };
 struct ReluBackward {
   __device__ float operator()(float u, float g) const { return u > 0.f ? g : 0.f; }
 };

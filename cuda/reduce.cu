@@ -44,6 +44,18 @@ struct AllFinish {
   __device__ void operator()(double a, double) const { y[0] = static_cast<float>(alpha * a); }
 };
 
+// A float is NaN or infinite exactly when its exponent bits are all ones.
+struct NonFiniteTerm {
+  const float* x;
+  __device__ Sum2 operator()(int64_t i) const {
+    return {(__float_as_int(x[i]) & 0x7f800000) == 0x7f800000 ? 1.0 : 0.0, 0.0};
+  }
+};
+struct CountFinish {
+  double* count;
+  __device__ void operator()(double a, double) const { count[0] = a; }
+};
+
 __global__ void expand_kernel(const float* __restrict__ gy, float* __restrict__ gx, int64_t outer,
                               int64_t d, int64_t inner, float alpha) {
   MASKOFF_GRID_LOOP(idx, outer * d * inner) {
@@ -67,6 +79,11 @@ void sum_middle(const float* x, float* y, int64_t outer, int64_t d, int64_t inne
     MASKOFF_LAUNCH(sum_rows_per_thread_kernel, grid_for(outputs), kThreads, 0, x, y, outer, d,
                    inner, alpha);
   }
+}
+
+void count_nonfinite(const float* x, int64_t n, double* count) {
+  DeviceBuffer scratch(static_cast<size_t>(reduce_blocks(n)) * sizeof(Sum2));
+  sum_terms(n, NonFiniteTerm{x}, CountFinish{count}, scratch.as<Sum2>());
 }
 
 void expand_middle(const float* gy, float* gx, int64_t outer, int64_t d, int64_t inner,

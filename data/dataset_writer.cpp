@@ -88,6 +88,10 @@ void write_manifest(const std::string& path, std::vector<ManifestRow> rows) {
 std::vector<ManifestRow> read_manifest(const std::string& path) {
   std::ifstream in(path);
   MASKOFF_CHECK(in, "read_manifest: cannot open '" << path << "'");
+  return parse_manifest(in, path);
+}
+
+std::vector<ManifestRow> parse_manifest(std::istream& in, const std::string& path) {
   std::string line;
   MASKOFF_CHECK(std::getline(in, line), "read_manifest: '" << path << "' is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -117,6 +121,10 @@ void write_landmarks(const std::string& path, const Landmarks& lm) {
 Landmarks read_landmarks(const std::string& path) {
   std::ifstream in(path);
   MASKOFF_CHECK(in, "read_landmarks: cannot open '" << path << "'");
+  return parse_landmarks(in, path);
+}
+
+Landmarks parse_landmarks(std::istream& in, const std::string& path) {
   Landmarks lm;
   for (int i = 0; i < 68; ++i) {
     MASKOFF_CHECK(in >> lm[i].x >> lm[i].y,

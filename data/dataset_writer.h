@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,13 @@ void write_manifest(const std::string& path, std::vector<ManifestRow> rows);
 // Parses a manifest written by write_manifest; throws naming the file and line on a bad header
 // or a row with the wrong number of fields.
 std::vector<ManifestRow> read_manifest(const std::string& path);
+// The same from a stream; `path` is what the error messages call it.
+std::vector<ManifestRow> parse_manifest(std::istream& in, const std::string& path);
 
 // 68 lines "x y" with 2 decimals.
 void write_landmarks(const std::string& path, const Landmarks& lm);
 Landmarks read_landmarks(const std::string& path);
+Landmarks parse_landmarks(std::istream& in, const std::string& path);
 
 // Writes `text` to PATH.tmp, then renames it over PATH.
 void write_text_atomic(const std::string& path, const std::string& text);

@@ -1,10 +1,16 @@
-// Image IO with stb_image / stb_image_write (the one translation unit that holds their
-// implementations), plus resizing and tensor conversion.
+// Image IO: decoding with libjpeg-turbo and libpng, which see every untrusted byte (photos,
+// datasets, templates) and are fuzzed for it far beyond what a small decoder is; encoding
+// PNGs with stb_image_write (the one translation unit that holds its implementation) over
+// zlib; plus resizing and tensor conversion.
 #include "data/image.h"
+
+#include <jpeglib.h>
+#include <png.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,15 +18,6 @@
 #include <fstream>
 #include <system_error>
 
-// Third-party code: its warnings are not ours to fix.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
-#include <stb_image.h>
-#pragma GCC diagnostic pop
 #include <zlib.h>
 
 namespace {
@@ -72,7 +69,6 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const char* op) {
   MASKOFF_CHECK(in, op << ": cannot open '" << path << "': " << std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   MASKOFF_CHECK(!in.bad(), op << ": error while reading '" << path << "'");
-  MASKOFF_CHECK(!bytes.empty(), op << ": cannot decode '" << path << "': the file is empty (0 bytes)");
   return bytes;
 }
 
@@ -81,15 +77,15 @@ bool starts_with(const std::vector<uint8_t>& b, std::initializer_list<uint8_t> s
   return std::equal(sig.begin(), sig.end(), b.begin());
 }
 
-// stb decodes a cut-off JPEG without complaint (it pads the entropy stream with zeros), so
-// walk the marker segments ourselves and require the end-of-image marker. Segment lengths
-// are followed rather than searching for FF D9, because an EXIF thumbnail near the start
-// carries its own FF D9.
-bool jpeg_is_complete(const std::vector<uint8_t>& d) {
+// A cut-off JPEG decodes without complaint (the decoder pads the entropy stream with
+// zeros), so walk the marker segments ourselves and require the end-of-image marker.
+// Segment lengths are followed rather than searching for FF D9, because an EXIF thumbnail
+// near the start carries its own FF D9.
+bool jpeg_is_complete(const std::vector<uint8_t>& d, size_t after_soi) {
   const size_t n = d.size();
-  size_t i = 2;  // after SOI
+  size_t i = after_soi;
   while (i + 1 < n) {
-    if (d[i] != 0xFF) return true;  // malformed rather than truncated: stb reports it
+    if (d[i] != 0xFF) return true;  // malformed rather than truncated: the decoder says so
     uint8_t m = d[i + 1];
     if (m == 0xFF) {  // fill byte
       ++i;
@@ -131,33 +127,163 @@ struct Decoded {
   std::vector<uint8_t> px;
 };
 
-Decoded decode(const std::string& path, const char* op) {
-  std::vector<uint8_t> bytes = read_file_bytes(path, op);
-  if (starts_with(bytes, {0xFF, 0xD8, 0xFF})) {
-    MASKOFF_CHECK(jpeg_is_complete(bytes), op << ": cannot decode '" << path
-                                              << "': truncated JPEG (no end-of-image marker)");
-  } else if (starts_with(bytes, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) {
-    MASKOFF_CHECK(png_is_complete(bytes), op << ": cannot decode '" << path << "': truncated PNG (no IEND chunk)");
+int64_t g_max_pixels = kDefaultMaxImagePixels;
+
+// The header's size, checked before the pixels are allocated: a few bytes can claim any size.
+void check_size(int64_t w, int64_t h, const std::string& path, const char* op) {
+  MASKOFF_CHECK(w > 0 && h > 0, op << ": cannot decode '" << path << "': zero-sized image");
+  MASKOFF_CHECK(w * h <= g_max_pixels, op << ": cannot decode '" << path << "': its header says "
+                                          << w << "x" << h << " pixels, over the limit of "
+                                          << g_max_pixels << " (set_max_image_pixels)");
+}
+
+// 16-bit samples to 8, rounded to nearest rather than keeping the high byte: 65535 -> 255,
+// 32896 -> 128.
+uint8_t round16(unsigned v) { return static_cast<uint8_t>((v * 255u + 32767u) / 65535u); }
+
+// ---- JPEG through libjpeg-turbo ------------------------------------------------------------
+// libjpeg reports a fatal error through a callback that must not return, so it jumps back to
+// the decoding function, which then throws. Between the setjmp and a jump only C code runs,
+// and every C++ object the jump could skip is made before the setjmp.
+struct JpegErrors {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+void jpeg_fail(j_common_ptr cinfo) {
+  auto* e = reinterpret_cast<JpegErrors*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, e->message);
+  std::longjmp(e->jump, 1);
+}
+// Warnings (extraneous bytes, a premature end the walk above already rules out) are not
+// printed: the decoder recovers from them as every viewer does.
+void jpeg_quiet(j_common_ptr, int) {}
+
+struct JpegDecoder {
+  jpeg_decompress_struct cinfo{};
+  JpegErrors errors{};
+  JpegDecoder() {
+    cinfo.err = jpeg_std_error(&errors.mgr);
+    errors.mgr.error_exit = jpeg_fail;
+    errors.mgr.emit_message = jpeg_quiet;
+    jpeg_create_decompress(&cinfo);
   }
-  const auto* buf = bytes.data();
-  const int len = static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX));
+  ~JpegDecoder() { jpeg_destroy_decompress(&cinfo); }
+};
+
+Decoded decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path, const char* op) {
   Decoded out;
-  if (stbi_is_16_bit_from_memory(buf, len)) {
-    stbi_us* p = stbi_load_16_from_memory(buf, len, &out.w, &out.h, &out.c, 0);
-    MASKOFF_CHECK(p != nullptr, op << ": cannot decode '" << path << "': " << stbi_failure_reason());
-    const size_t n = static_cast<size_t>(out.w) * out.h * out.c;
-    out.px.resize(n);
-    // Round to nearest rather than keep the high byte: 65535 -> 255 and 32896 -> 128.
-    for (size_t i = 0; i < n; ++i) out.px[i] = static_cast<uint8_t>((p[i] * 255u + 32767u) / 65535u);
-    stbi_image_free(p);
-  } else {
-    stbi_uc* p = stbi_load_from_memory(buf, len, &out.w, &out.h, &out.c, 0);
-    MASKOFF_CHECK(p != nullptr, op << ": cannot decode '" << path << "': " << stbi_failure_reason());
-    out.px.assign(p, p + static_cast<size_t>(out.w) * out.h * out.c);
-    stbi_image_free(p);
+  JpegDecoder d;
+  std::vector<JSAMPROW> rows;
+  if (setjmp(d.errors.jump)) {
+    MASKOFF_FAIL(op << ": cannot decode '" << path << "': corrupt JPEG (" << d.errors.message << ")");
   }
-  MASKOFF_CHECK(out.w > 0 && out.h > 0, op << ": cannot decode '" << path << "': zero-sized image");
+  jpeg_mem_src(&d.cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&d.cinfo, TRUE);
+  check_size(d.cinfo.image_width, d.cinfo.image_height, path, op);
+  const bool cmyk = d.cinfo.jpeg_color_space == JCS_CMYK || d.cinfo.jpeg_color_space == JCS_YCCK;
+  d.cinfo.out_color_space = cmyk ? JCS_CMYK : d.cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(&d.cinfo);
+  out.w = static_cast<int>(d.cinfo.output_width);
+  out.h = static_cast<int>(d.cinfo.output_height);
+  const int c = d.cinfo.output_components;
+  out.px.resize(static_cast<size_t>(out.w) * out.h * c);
+  rows.resize(static_cast<size_t>(out.h));
+  for (int y = 0; y < out.h; ++y) rows[y] = out.px.data() + static_cast<size_t>(y) * out.w * c;
+  while (d.cinfo.output_scanline < d.cinfo.output_height)
+    jpeg_read_scanlines(&d.cinfo, rows.data() + d.cinfo.output_scanline,
+                        d.cinfo.output_height - d.cinfo.output_scanline);
+  jpeg_finish_decompress(&d.cinfo);
+  out.c = c;
+  if (cmyk) {  // Adobe's inverted CMYK: each colour is C * K / 255, as print software does
+    std::vector<uint8_t> rgb(static_cast<size_t>(out.w) * out.h * 3);
+    for (size_t i = 0, n = rgb.size() / 3; i < n; ++i) {
+      const unsigned k = out.px[4 * i + 3];
+      for (int j = 0; j < 3; ++j) rgb[3 * i + j] = static_cast<uint8_t>((out.px[4 * i + j] * k + 127) / 255);
+    }
+    out.px = std::move(rgb);
+    out.c = 3;
+  }
   return out;
+}
+
+// ---- PNG through libpng -------------------------------------------------------------------
+struct PngReader {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  const uint8_t* data = nullptr;
+  size_t size = 0, at = 0;
+  char message[256] = "";
+  ~PngReader() { png_destroy_read_struct(&png, info ? &info : nullptr, nullptr); }
+};
+void png_fail(png_structp png, png_const_charp msg) {
+  auto* r = static_cast<PngReader*>(png_get_error_ptr(png));
+  std::snprintf(r->message, sizeof r->message, "%s", msg);
+  png_longjmp(png, 1);
+}
+void png_quiet(png_structp, png_const_charp) {}
+void png_read_memory(png_structp png, png_bytep out, png_size_t n) {
+  auto* r = static_cast<PngReader*>(png_get_io_ptr(png));
+  if (n > r->size - r->at) png_error(png, "unexpected end of data");
+  std::memcpy(out, r->data + r->at, n);
+  r->at += n;
+}
+
+Decoded decode_png(const std::vector<uint8_t>& bytes, const std::string& path, const char* op) {
+  Decoded out;
+  PngReader r;
+  std::vector<png_bytep> rows;
+  std::vector<uint8_t> raw;
+  r.data = bytes.data();
+  r.size = bytes.size();
+  r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, png_fail, png_quiet);
+  MASKOFF_CHECK(r.png != nullptr, op << ": cannot decode '" << path << "': out of memory");
+  r.info = png_create_info_struct(r.png);
+  MASKOFF_CHECK(r.info != nullptr, op << ": cannot decode '" << path << "': out of memory");
+  if (setjmp(png_jmpbuf(r.png))) {
+    MASKOFF_FAIL(op << ": cannot decode '" << path << "': corrupt PNG (" << r.message << ")");
+  }
+  png_set_read_fn(r.png, &r, png_read_memory);
+  png_read_info(r.png, r.info);
+  check_size(png_get_image_width(r.png, r.info), png_get_image_height(r.png, r.info), path, op);
+  const int type = png_get_color_type(r.png, r.info);
+  if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r.png);
+  if (type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(r.png, r.info) < 8)
+    png_set_expand_gray_1_2_4_to_8(r.png);
+  if (png_get_valid(r.png, r.info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(r.png);
+  png_set_interlace_handling(r.png);
+  png_read_update_info(r.png, r.info);
+  out.w = static_cast<int>(png_get_image_width(r.png, r.info));
+  out.h = static_cast<int>(png_get_image_height(r.png, r.info));
+  out.c = png_get_channels(r.png, r.info);
+  const bool wide = png_get_bit_depth(r.png, r.info) == 16;
+  const size_t row_bytes = png_get_rowbytes(r.png, r.info);
+  raw.resize(row_bytes * static_cast<size_t>(out.h));
+  rows.resize(static_cast<size_t>(out.h));
+  for (int y = 0; y < out.h; ++y) rows[y] = raw.data() + static_cast<size_t>(y) * row_bytes;
+  png_read_image(r.png, rows.data());
+  png_read_end(r.png, nullptr);
+  if (!wide) {
+    out.px = std::move(raw);
+    return out;
+  }
+  out.px.resize(raw.size() / 2);
+  for (size_t i = 0; i < out.px.size(); ++i) out.px[i] = round16((raw[2 * i] << 8) | raw[2 * i + 1]);
+  return out;
+}
+
+Decoded decode(const std::vector<uint8_t>& bytes, const std::string& path, const char* op) {
+  MASKOFF_CHECK(!bytes.empty(), op << ": cannot decode '" << path << "': the file is empty (0 bytes)");
+  if (starts_with(bytes, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) {
+    MASKOFF_CHECK(png_is_complete(bytes), op << ": cannot decode '" << path << "': truncated PNG (no IEND chunk)");
+    return decode_png(bytes, path, op);
+  }
+  if (starts_with(bytes, {0xFF, 0xD8, 0xFF})) {
+    MASKOFF_CHECK(jpeg_is_complete(bytes, 2), op << ": cannot decode '" << path
+                                                 << "': truncated JPEG (no end-of-image marker)");
+    return decode_jpeg(bytes, path, op);
+  }
+  MASKOFF_FAIL(op << ": cannot decode '" << path << "': not a PNG or JPEG file");
 }
 
 inline uint8_t over_white(int v, int a) { return static_cast<uint8_t>((v * a + 255 * (255 - a) + 127) / 255); }
@@ -187,20 +313,30 @@ Image convert(int w, int h, int c, const uint8_t* src, bool keep_alpha) {
   return out;
 }
 
+Image rgb_of(Decoded d) {
+  if (d.c != 3) return convert(d.w, d.h, d.c, d.px.data(), false);
+  Image out(d.w, d.h, 3);
+  out.pixels = std::move(d.px);
+  return out;
+}
+
 }  // namespace
 
+void set_max_image_pixels(int64_t pixels) {
+  MASKOFF_CHECK(pixels > 0, "set_max_image_pixels: " << pixels << " is not positive");
+  g_max_pixels = pixels;
+}
+
 Image read_image(const std::string& path) {
-  Decoded d = decode(path, "read_image");
-  if (d.c == 3) {
-    Image out(d.w, d.h, 3);
-    out.pixels = std::move(d.px);
-    return out;
-  }
-  return convert(d.w, d.h, d.c, d.px.data(), false);
+  return rgb_of(decode(read_file_bytes(path, "read_image"), path, "read_image"));
+}
+
+Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
+  return rgb_of(decode(std::vector<uint8_t>(data, data + size), name, "decode_image"));
 }
 
 Image read_image_rgba(const std::string& path) {
-  Decoded d = decode(path, "read_image_rgba");
+  Decoded d = decode(read_file_bytes(path, "read_image_rgba"), path, "read_image_rgba");
   return convert(d.w, d.h, d.c, d.px.data(), true);
 }
 

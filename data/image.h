@@ -23,12 +23,20 @@ struct Image {
   bool empty() const { return width == 0 || height == 0; }
 };
 
-// Always 3-channel RGB: grey is expanded, alpha is composited on white, 16-bit samples are
-// rounded to 8 bits. Throws maskoff::Error naming the file and the reason (missing, a
-// directory, empty, truncated, not an image, ...).
+// PNG or JPEG, always as 3-channel RGB: grey is expanded, alpha is composited on white,
+// 16-bit samples are rounded to 8 bits. Throws maskoff::Error naming the file and the
+// reason (missing, a directory, empty, truncated, corrupt, too large, not a PNG or JPEG).
 Image read_image(const std::string& path);
+// The same from bytes in memory (a PNG or JPEG file's contents); `name` is what
+// the error messages call them.
+Image decode_image(const uint8_t* data, size_t size, const std::string& name);
 // 4-channel RGBA (alpha 255 where the file has none): for mask templates and textures.
 Image read_image_rgba(const std::string& path);
+
+// Images whose header claims more pixels than this are refused before any decoding, so a
+// few bytes cannot ask for gigabytes. 100 megapixels by default.
+constexpr int64_t kDefaultMaxImagePixels = 100'000'000;
+void set_max_image_pixels(int64_t pixels);
 // Encodes in memory, then writes through write_file_atomic (data/atomic_file.h): a failed
 // or short write throws naming the file and leaves PATH untouched and no PATH.tmp behind.
 void write_png(const std::string& path, const Image& img);

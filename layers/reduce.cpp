@@ -79,4 +79,26 @@ Tensor mean_dim(const Tensor& x, int64_t dim, bool keepdim) {
   return reduce_dim(x, dim, keepdim, true, "mean_dim");
 }
 
+std::vector<int64_t> count_nonfinite(const std::vector<Tensor>& xs) {
+  std::vector<int64_t> counts(xs.size(), 0);
+  // One double per tensor on the GPU, filled by the kernels and copied back once.
+  Tensor on_device;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Tensor& x = xs[i];
+    if (!x.defined() || x.numel() == 0) continue;
+    if (x.is_cuda() && !on_device.defined())
+      on_device = zeros({static_cast<int64_t>(xs.size())}, DType::F64, x.device());
+    dispatch(x, "count_nonfinite", [&](auto s) {
+      using T = decltype(s);
+      counts[i] = cpu::count_nonfinite(x.data<T>(), x.numel());
+    }, [&] { cuda::count_nonfinite(f32(x), x.numel(), on_device.data<double>() + i); });
+  }
+  if (on_device.defined()) {
+    const std::vector<double> c = on_device.cpu().to_vector<double>();
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (xs[i].defined() && xs[i].is_cuda()) counts[i] = static_cast<int64_t>(c[i]);
+  }
+  return counts;
+}
+
 }  // namespace maskoff

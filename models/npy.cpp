@@ -67,6 +67,11 @@ Tensor read_npy(const std::string& path) {
   MASKOFF_CHECK(in.good(), "read_npy: cannot open " << path << " (missing or unreadable)");
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());
+  return parse_npy(bytes.data(), bytes.size(), path);
+}
+
+Tensor parse_npy(const char* data, size_t size, const std::string& path) {
+  const std::vector<char> bytes(data, data + size);
   MASKOFF_CHECK(bytes.size() >= 10 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0,
                 "read_npy: " << path << " is not an .npy file (no \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -91,8 +96,17 @@ Tensor read_npy(const std::string& path) {
                                                << " (only C order is supported)");
   const Shape shape = parse_shape(dict_value(header, "shape", path), path);
 
-  const size_t want = static_cast<size_t>(shape_numel(shape)) * sizeof(float);
+  // The data must be there before anything is allocated; extents of up to 2^40 each can
+  // multiply past 64 bits, so the product is checked against the bytes as it grows.
   const size_t have = bytes.size() - data_at;
+  size_t numel = 1;
+  for (int64_t e : shape) {
+    MASKOFF_CHECK(e == 0 || numel <= have / sizeof(float) / static_cast<size_t>(e),
+                  "read_npy: " << path << ": shape " << shape_str(shape) << " needs more data than the "
+                               << have << " bytes the file holds (truncated)");
+    numel *= static_cast<size_t>(e);
+  }
+  const size_t want = numel * sizeof(float);
   MASKOFF_CHECK(have == want, "read_npy: " << path << ": shape " << shape_str(shape) << " needs "
                                            << want << " data bytes, the file holds " << have
                                            << (have < want ? " (truncated)" : " (extra bytes)"));

@@ -12,5 +12,7 @@ namespace maskoff::models {
 // not an .npy file (magic), an unsupported version, a malformed header, a dtype other than
 // '<f4', Fortran order, or a data size that does not match the shape (truncated or extra).
 Tensor read_npy(const std::string& path);
+// The same from a file's bytes in memory; `path` is what the error messages call them.
+Tensor parse_npy(const char* data, size_t size, const std::string& path);
 
 }  // namespace maskoff::models

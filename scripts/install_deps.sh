@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev          # CPU linear algebra (GEMM behind convolutions and matmul)
   libstb-dev             # stb_image / stb_image_write: image IO
   zlib1g-dev             # PNG compression
+  libjpeg-dev libpng-dev # decoding JPEG and PNG
   libdlib-dev libdlib-data  # face detector and the 68-point landmark model
   libgtest-dev googletest   # tests
   libbenchmark-dev          # benchmarks

@@ -2,9 +2,10 @@
 # The test command. Three passes:
 #  1. the default build (the CPU engine, and the CUDA backend compiled by nvcc when the
 #     toolkit is present), configured once, built, and the whole suite run with ctest;
-#  2. the simulation build (-DMASKOFF_CUDA=SIM, clang, AddressSanitizer + UBSan): every Cuda
-#     test runs its kernels, cuBLAS and cuDNN calls on the CPU, and none may skip
-#     (MASKOFF_EXPECT_GPU=1 turns a skip into a failure). docs/cuda_sim.md says what it runs;
+#  2. the whole suite again under AddressSanitizer and UBSan (clang), in the simulation build
+#     (-DMASKOFF_CUDA=SIM): every Cuda test runs its kernels, cuBLAS and cuDNN calls on the
+#     CPU, and none may skip (MASKOFF_EXPECT_GPU=1 turns a skip into a failure);
+#     scripts/sanitizers.sh address does this, docs/cuda_sim.md says what the simulation runs;
 #  3. the lent GPU machine, rehearsed: bench/gpu_check.sh's self-test (its caps, deadline and
 #     summary, on fake steps), then scripts/gpu_rehearsal.sh, which builds the four GPU
 #     programs from .gpu_kit alone with the Debian packages and the toolkit's cuDNN hidden.
@@ -26,14 +27,8 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS"
 
 if [ "${MASKOFF_TEST_SIM:-1}" != "0" ]; then
-  echo "== the CUDA tests in the simulation build, under AddressSanitizer and UBSan"
-  [ -f "$SIM_BUILD_DIR/CMakeCache.txt" ] ||
-    CC=clang CXX=clang++ cmake -S . -B "$SIM_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DMASKOFF_CUDA=SIM -DMASKOFF_SANITIZE=address,undefined \
-      -DMASKOFF_BUILD_TOOLS=OFF -DMASKOFF_BUILD_BENCH=OFF
-  cmake --build "$SIM_BUILD_DIR" -j "$JOBS" --target maskoff_tests
-  MASKOFF_EXPECT_GPU=1 ctest --test-dir "$SIM_BUILD_DIR" -R Cuda --no-tests=error \
-    --output-on-failure -j "$JOBS"
+  echo "== the whole suite under AddressSanitizer and UBSan, the CUDA tests in the simulation build"
+  SAN_BUILD_DIR="$SIM_BUILD_DIR" JOBS="$JOBS" bash scripts/sanitizers.sh address
 fi
 
 if [ "${MASKOFF_TEST_REHEARSAL:-1}" != "0" ]; then

@@ -1,5 +1,7 @@
 // CPU-vs-CUDA comparisons of the elementwise ops and activations, dropout (bit for bit),
 // reductions, shape ops and matrix products, forward and backward.
+#include <cmath>
+
 #include "layers/dropout.h"
 #include "layers/elementwise.h"
 #include "layers/linear.h"
@@ -66,6 +68,16 @@ TEST(CudaActivation, ReluLeakyReluTanhSigmoid) {
                                kTolElementwise, seed));
 }
 
+TEST(CudaActivation, NaNPassesThroughEveryActivation) {
+  MASKOFF_REQUIRE_CUDA();
+  const Tensor x = from_vector(std::vector<float>{NAN, -1.f, 2.f}, {3}).to(Device::cuda());
+  for (const Tensor& y : {relu(x), leaky_relu(x, 0.2), tanh(x), sigmoid(x)}) {
+    const std::vector<float> v = y.to_vector<float>();
+    EXPECT_TRUE(std::isnan(v[0]));
+    EXPECT_FALSE(std::isnan(v[1]) || std::isnan(v[2]));
+  }
+}
+
 TEST(CudaActivation, SigmoidAndTanhSaturateWithoutNaN) {
   MASKOFF_REQUIRE_CUDA();
   Tensor x = from_vector(std::vector<float>{-1000.f, -90.f, 0.f, 90.f, 1000.f}, {5});
@@ -130,6 +142,27 @@ TEST(CudaReduce, LongRowsAndLargeSums) {
   Tensor big = random_leaf({(1 << 21) + 3}, g);
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return mean(v[0]); }, {big}, kTolReduce,
                                seed));
+}
+
+TEST(CudaReduce, CountNonFiniteMatchesTheCpuInOneCall) {
+  MASKOFF_REQUIRE_CUDA();
+  const uint64_t seed = fresh_seed();
+  Generator g(seed);
+  std::vector<Tensor> cpu_in, mixed;
+  for (int64_t n : {1, 257, 70000}) {
+    Tensor t = random_input({n}, g);
+    std::vector<float> v = t.to_vector<float>();
+    for (int64_t k = 0; k < n; k += 97) v[static_cast<size_t>(k)] = k % 3 ? INFINITY : NAN;
+    if (n > 1) v[1] = -INFINITY;
+    t = from_vector(v, {n});
+    cpu_in.push_back(t);
+    mixed.push_back(n == 257 ? t : t.to(Device::cuda()));  // CPU and GPU tensors in one call
+  }
+  cpu_in.push_back(Tensor());
+  mixed.push_back(Tensor());
+  const std::vector<int64_t> want = count_nonfinite(cpu_in);
+  EXPECT_GT(want[2], 700);
+  EXPECT_EQ(count_nonfinite(mixed), want) << seed_note(seed);
 }
 
 TEST(CudaShape, ConcatSliceReshape) {

@@ -69,6 +69,19 @@ TEST(ElementwiseForward, HandComputed) {
   EXPECT_TRUE(all_close(sigmoid(big).to_vector<double>(), {0, 1}, 1e-300));
 }
 
+// A NaN must reach the non-finite checks downstream: no activation may turn it into a
+// number (relu once did, as u > 0 ? u : 0).
+TEST(ElementwiseForward, NaNPassesThroughEveryActivation) {
+  for (DType t : {DType::F32, DType::F64}) {
+    const Tensor x = from_vector(std::vector<double>{std::nan(""), -1, 2}, {3}, t);
+    for (const Tensor& y : {relu(x), leaky_relu(x, 0.2), tanh(x), sigmoid(x)}) {
+      const std::vector<double> v = y.to_vector<double>();
+      EXPECT_TRUE(std::isnan(v[0]));
+      EXPECT_FALSE(std::isnan(v[1]) || std::isnan(v[2]));
+    }
+  }
+}
+
 TEST(ElementwiseErrors, ShapeMismatchNamesBothShapes) {
   Tensor a = zeros({2, 3}), b = zeros({3, 2});
   try {

@@ -1,6 +1,7 @@
 // Reductions: gradient checks for full and per-dimension sums and means, hand-computed
 // values, accumulation accuracy in float32, and errors.
 #include <cmath>
+#include <limits>
 
 #include "layers/elementwise.h"
 #include "layers/reduce.h"
@@ -102,6 +103,19 @@ TEST(ReduceForward, EmptyInputs) {
   EXPECT_DOUBLE_EQ(sum(zeros({0, 3})).item(), 0.0);
   EXPECT_TRUE(std::isnan(mean(zeros({0}, DType::F64)).item()));
   EXPECT_EQ(sum_dim(zeros({0, 3}), 0).to_vector<float>(), (std::vector<float>{0, 0, 0}));
+}
+
+TEST(ReduceForward, CountNonFiniteCountsNaNAndBothInfinities) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> v = {1, nan, -inf, 3e38, inf, -0.0, 1e-320, nan};
+  const Tensor d = from_vector(v, {8}, DType::F64);
+  const Tensor f = d.to(DType::F32);  // 3e38 stays finite in float32
+  const Tensor big = full({1000, 37}, 2.0);  // many threads' worth, all finite
+  EXPECT_EQ(count_nonfinite({d, f, big, Tensor(), zeros({0, 4})}),
+            (std::vector<int64_t>{4, 4, 0, 0, 0}));
+  EXPECT_EQ(count_nonfinite({from_vector(std::vector<double>{1e300 * 10}, {1})}),
+            (std::vector<int64_t>{1}));
 }
 
 TEST(ReduceErrors, DimensionOutOfRange) {

@@ -21,7 +21,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"jitter", jitter},           {"seed", seed},
           {"device", device},           {"threads", threads},
           {"sample_every", sample_every}, {"save_every", save_every},
-          {"num_samples", num_samples}};
+          {"num_samples", num_samples}, {"on_nonfinite", on_nonfinite},
+          {"max_nonfinite_skips", max_nonfinite_skips}};
 }
 
 TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
@@ -57,6 +58,8 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
   get("sample_every", o.sample_every);
   get("save_every", o.save_every);
   get("num_samples", o.num_samples);
+  get("on_nonfinite", o.on_nonfinite);  // absent from older checkpoints: the defaults stand
+  get("max_nonfinite_skips", o.max_nonfinite_skips);
   return o;
 }
 
@@ -76,6 +79,10 @@ void TrainOptions::validate() const {
   MASKOFF_CHECK(epochs >= 0 && epochs_decay >= 0 && epochs + epochs_decay > 0,
                 "--epochs and --epochs-decay must be non-negative with a positive sum");
   MASKOFF_CHECK(steps >= 0, "--steps must be non-negative, got " << steps);
+  MASKOFF_CHECK(on_nonfinite == "stop" || on_nonfinite == "skip",
+                "--on-nonfinite must be stop or skip, got '" << on_nonfinite << "'");
+  MASKOFF_CHECK(max_nonfinite_skips >= 1,
+                "--max-nonfinite-skips must be at least 1, got " << max_nonfinite_skips);
   MASKOFF_CHECK(lr > 0, "--lr must be positive, got " << lr);
   MASKOFF_CHECK(ngf >= 1 && ndf >= 1 && n_layers_d >= 1, "--ngf, --ndf and the D depth must be positive");
   MASKOFF_CHECK(resolution >= 32 && (resolution & (resolution - 1)) == 0,

@@ -37,6 +37,13 @@ struct TrainOptions {
 
   int64_t sample_every = 500, save_every = 1000, num_samples = 4;
 
+  // A NaN or an infinity in a loss, a gradient, a parameter or the optimiser state: `stop`
+  // (the default) ends the run with a message and keeps the last good checkpoint; `skip`
+  // holds back each update whose gradients are not finite, as AMP's GradScaler does, and
+  // stops only after max_nonfinite_skips bad steps in a row.
+  std::string on_nonfinite = "stop";
+  int64_t max_nonfinite_skips = 5;
+
   nlohmann::json to_json() const;
   static TrainOptions from_json(const nlohmann::json& j);
   // Throws naming the option and the accepted values.

@@ -7,6 +7,7 @@
 #include "data/paths.h"
 #include "layers/elementwise.h"
 #include "layers/modules.h"
+#include "layers/reduce.h"
 #include "layers/shape_ops.h"
 #include "losses/losses.h"
 #include "tensor/error.h"
@@ -19,6 +20,12 @@ std::vector<std::string> loss_names() {
 }
 std::vector<double> loss_values(const LossTerms& t) {
   return {t.g_gan, t.g_l1, t.g_mask, t.g_landmark, t.g_total, t.d_real, t.d_fake};
+}
+int first_nonfinite_loss(const LossTerms& t) {
+  const std::vector<double> values = loss_values(t);
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) return static_cast<int>(i);
+  return -1;
 }
 
 std::string default_landmark_weights() {
@@ -121,9 +128,70 @@ Tensor Pix2Pix::gan_loss(const Tensor& logits, bool real) const {
   return bce_with_logits(logits, target);
 }
 
+namespace {
+std::vector<Tensor> clone_buffers(const Module& m) {
+  autograd::NoGradGuard no_grad;
+  std::vector<Tensor> out;
+  for (const Tensor& b : m.buffers()) out.push_back(b.clone());
+  return out;
+}
+void restore_buffers(const Module& m, const std::vector<Tensor>& saved) {
+  autograd::NoGradGuard no_grad;
+  const std::vector<Tensor> now = m.buffers();
+  for (size_t i = 0; i < now.size(); ++i) copy_(now[i], saved[i]);
+}
+}  // namespace
+
+bool Pix2Pix::update(Adam& opt, const std::string& net, const Module& m) {
+  if (grad_hook_) grad_hook_(net, m);
+  if (skip_nonfinite_) {
+    std::vector<Tensor> grads;
+    for (const Tensor& p : m.parameters()) grads.push_back(p.grad());
+    for (int64_t c : count_nonfinite(grads))
+      if (c > 0) return false;
+  }
+  opt.step();
+  return true;
+}
+
+std::vector<NonFinite> Pix2Pix::nonfinite_tensors(bool with_grads) const {
+  std::vector<std::string> names;
+  std::vector<Tensor> tensors;
+  auto add = [&](const std::string& name, const Tensor& t) {
+    names.push_back(name);
+    tensors.push_back(t);
+  };
+  const std::pair<const char*, const Module*> nets[] = {{"G", g_.get()}, {"D", d_.get()}};
+  const std::pair<const char*, const Adam*> opts[] = {{"optG", opt_g_.get()}, {"optD", opt_d_.get()}};
+  for (const auto& [tag, m] : nets)
+    for (const auto& [name, p] : m->named_parameters()) add(std::string(tag) + "." + name, p);
+  if (with_grads)
+    for (const auto& [tag, m] : nets)
+      for (const auto& [name, p] : m->named_parameters())
+        add(std::string(tag) + "." + name + ".grad", p.grad());
+  for (size_t k = 0; k < 2; ++k) {
+    const auto named = nets[k].second->named_parameters();
+    const Adam& opt = *opts[k].second;
+    for (size_t i = 0; i < opt.size() && i < named.size(); ++i) {
+      add(std::string(opts[k].first) + "." + named[i].first + ".exp_avg", opt.exp_avg(i));
+      add(std::string(opts[k].first) + "." + named[i].first + ".exp_avg_sq", opt.exp_avg_sq(i));
+    }
+  }
+  for (const auto& [tag, m] : nets)
+    for (const auto& [name, b] : m->named_buffers()) add(std::string(tag) + "." + name, b);
+  const std::vector<int64_t> counts = count_nonfinite(tensors);
+  std::vector<NonFinite> bad;
+  for (size_t i = 0; i < counts.size(); ++i)
+    if (counts[i] > 0) bad.push_back({names[i], counts[i], tensors[i].numel()});
+  return bad;
+}
+
 LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   const Tensor a = batch.input.to(device_), b = batch.target.to(device_);
   LossTerms t;
+  // The batch-norm statistics this step will move, kept to put back if its update is held.
+  const std::vector<Tensor> saved_g = skip_nonfinite_ ? clone_buffers(*g_) : std::vector<Tensor>{};
+  const std::vector<Tensor> saved_d = skip_nonfinite_ ? clone_buffers(*d_) : std::vector<Tensor>{};
   const Tensor fake = g_->forward(a);
 
   // Discriminator: the fake is detached, so only D learns from this loss.
@@ -132,7 +200,7 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   const Tensor d_real = gan_loss(d_->forward(concat_channels({a, b})), true);
   const Tensor d_loss = mul_scalar(add(d_fake, d_real), 0.5);
   d_loss.backward();
-  opt_d_->step();
+  skipped_d_ = !update(*opt_d_, "D", *d_);
 
   // Generator, through the just-updated D, whose parameters take no gradient here.
   set_requires_grad(*d_, false);
@@ -160,8 +228,10 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
     reported_extra = opts_.lambda_landmark * t.g_landmark;
   }
   total.backward();
-  opt_g_->step();
+  skipped_g_ = !update(*opt_g_, "G", *g_);
   set_requires_grad(*d_, true);
+  if (skipped_d_) restore_buffers(*d_, saved_d);
+  if (skipped_g_) restore_buffers(*g_, saved_g);
   report.push_back(total);
 
   autograd::NoGradGuard no_grad;

@@ -32,6 +32,15 @@ struct LossTerms {
 // Column names for train_log.csv, in the order values() gives them.
 std::vector<std::string> loss_names();
 std::vector<double> loss_values(const LossTerms& t);
+// The index (into loss_names() and loss_values()) of the first loss term that is NaN or
+// infinite, or -1 when all are finite.
+int first_nonfinite_loss(const LossTerms& t);
+
+// A tensor of the model or its optimisers holding NaN or infinite values.
+struct NonFinite {
+  std::string name;  // e.g. "G.model.model.1.weight", "D.model.2.weight.grad", "optG.<name>.exp_avg"
+  int64_t count = 0, numel = 0;
+};
 
 // A landmark distance measured outside the graph (no gradient): for each generated image
 // (fake: [N, 3, R, R] in [-1, 1], on the CPU) the mean distance between the 68 landmarks
@@ -49,6 +58,22 @@ class Pix2Pix {
   ~Pix2Pix();
 
   LossTerms train_step(const PairedBatch& batch);
+
+  // With skipping on, an update whose gradients hold a NaN or an infinity is not applied,
+  // as AMP's GradScaler skips such steps, and the network's batch-norm statistics go back
+  // to what they were before the step; skipped_d() and skipped_g() say which were held. It
+  // costs one read-back of gradient counts per network and step, so it is off by default.
+  void set_skip_nonfinite(bool on) { skip_nonfinite_ = on; }
+  bool skipped_d() const { return skipped_d_; }  // the last step's D update was held back
+  bool skipped_g() const { return skipped_g_; }
+  // Every parameter, gradient (with_grads), Adam moment and batch-norm buffer holding NaN
+  // or infinite values, in that order, G before D within each kind; one read-back on the
+  // GPU. Without the gradients, it is what a checkpoint would hold.
+  std::vector<NonFinite> nonfinite_tensors(bool with_grads = true) const;
+  // Called after each backward pass, before its optimiser's step, with "G" or "D" and the
+  // network just differentiated (tests use it to corrupt a gradient).
+  using GradHook = std::function<void(const std::string& net, const Module& m)>;
+  void set_grad_hook(GradHook hook) { grad_hook_ = std::move(hook); }
   void set_lr(double lr);
 
   // The generator's output as pix2pix shows it at test time (batch statistics, dropout on),
@@ -69,6 +94,9 @@ class Pix2Pix {
 
  private:
   Tensor gan_loss(const Tensor& logits, bool real) const;
+  // Runs the gradient hook, then opt's step unless skipping is on and a gradient of m is
+  // not finite; false when the step was held back.
+  bool update(Adam& opt, const std::string& net, const Module& m);
 
   TrainOptions opts_;
   Device device_;
@@ -78,6 +106,8 @@ class Pix2Pix {
   std::shared_ptr<models::LandmarkNet68> landmark_net_;
   models::LandmarkCrop crop_;
   LandmarkDistanceFn dlib_;
+  bool skip_nonfinite_ = false, skipped_d_ = false, skipped_g_ = false;
+  GradHook grad_hook_;
 };
 
 // Where the landmark network's weights are looked for when --landmark-weights is not

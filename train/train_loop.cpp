@@ -36,6 +36,15 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
+// A number as text, NaN always as "nan" (its sign bit means nothing); JSON has no NaN or
+// infinity, so the diagnostics keep losses as text.
+std::string number_text(double v) {
+  if (std::isnan(v)) return "nan";
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
 std::string csv_header() {
   std::string h = "step,epoch,lr";
   for (const auto& n : loss_names()) h += "," + n;
@@ -156,7 +165,53 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   Progress progress(log, step, total, ctl.tty);
   int64_t cached_epoch = -1;
   std::vector<size_t> order;
+
+  // ---- the non-finite guard ----
+  model.set_skip_nonfinite(opts.on_nonfinite == "skip");
+  if (ctl.grad_hook) model.set_grad_hook(ctl.grad_hook);
+  std::string last_good = ctl.resume;  // the checkpoint a stopped run can resume from
+  int64_t last_good_step = step, bad_in_a_row = 0, bad_steps = 0;
+  // Writes what is needed to see the cause to OUT/nonfinite_step_N.json, then ends the run
+  // without saving anything more.
+  auto stop_nonfinite = [&](int64_t at_step, double lr, const std::string& what,
+                            const PairedBatch* batch, const LossTerms* t) {
+    const std::vector<NonFinite> bad = model.nonfinite_tensors();
+    nlohmann::json j;
+    j["step"] = at_step;
+    j["what"] = what;
+    j["lr"] = lr;
+    if (t) {
+      const std::vector<std::string> names = loss_names();
+      const std::vector<double> values = loss_values(*t);
+      for (size_t i = 0; i < names.size(); ++i) j["losses"][names[i]] = number_text(values[i]);
+    }
+    if (batch) j["batch_ids"] = batch->ids;
+    j["nonfinite_tensors"] = nlohmann::json::array();
+    for (const NonFinite& b : bad)
+      j["nonfinite_tensors"].push_back({{"name", b.name}, {"nonfinite", b.count}, {"numel", b.numel}});
+    if (!last_good.empty()) j["last_good_checkpoint"] = {{"path", last_good}, {"step", last_good_step}};
+    j["options"] = opts.to_json();
+    const std::string report = (out / ("nonfinite_step_" + std::to_string(at_step) + ".json")).string();
+    data::write_text_atomic(report, j.dump(2) + "\n");
+    std::ostringstream first;
+    if (bad.empty())
+      first << "every parameter, gradient and optimiser state is still finite";
+    else
+      first << "first non-finite tensor: " << bad[0].name << " (" << bad[0].count << " of " << bad[0].numel
+            << " values)";
+    MASKOFF_FAIL("step " << at_step << ": " << what << "; " << first.str() << ". Stopped without saving: "
+                         << (last_good.empty() ? "no checkpoint had been written yet"
+                                               : last_good + " (step " + std::to_string(last_good_step) +
+                                                     ") is the last good checkpoint; --resume it, perhaps with a "
+                                                     "lower --lr or --on-nonfinite skip")
+                         << ". Details in " << report);
+  };
+
   auto save = [&](int64_t at_step) {
+    // What the checkpoint would hold must be finite, or the good one it replaces is kept.
+    const std::vector<NonFinite> bad = model.nonfinite_tensors(false);
+    if (!bad.empty())
+      stop_nonfinite(at_step, opts.lr, "a parameter or optimiser state is not finite at a save", nullptr, nullptr);
     Checkpoint ck;
     ck.meta["format"] = kFormat;
     ck.meta["version"] = 1;
@@ -168,6 +223,8 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     csv.flush();
     write_checkpoint(ckpt_path.string(), ck);
     res.checkpoint = ckpt_path.string();
+    last_good = res.checkpoint;
+    last_good_step = at_step;
   };
 
   // The pairs of step s: a pure function of (seed, s), so the next step's batch can be
@@ -197,8 +254,9 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     const int64_t epoch = step / steps_per_epoch;
     const double lr = opts.lr * lr_factor(opts, epoch);
     model.set_lr(lr);
-    const PairedBatch batch = next.get();
+    PairedBatch batch = next.get();
     if (step + 1 < total) next = prefetch(step + 1);
+    if (ctl.batch_hook) ctl.batch_hook(step + 1, batch);
     const LossTerms t = model.train_step(batch);
     ++step;
     if (step == res.first_step + 1) res.first = t;
@@ -209,6 +267,29 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     for (double v : loss_values(t)) row << "," << v;
     row << "," << progress.elapsed_s();
     csv << row.str() << "\n" << std::flush;  // readable while the run goes on
+    const int bad_loss = first_nonfinite_loss(t);
+    const bool held_g = model.skipped_g(), held_d = model.skipped_d();
+    if (bad_loss < 0 && !held_g && !held_d) {
+      bad_in_a_row = 0;
+    } else {
+      ++bad_in_a_row;
+      ++bad_steps;
+      const std::string what =
+          bad_loss < 0 ? std::string("a gradient of ") + (held_g ? "G" : "D") + " is not finite"
+                       : "the loss " + loss_names()[bad_loss] + " is " + number_text(loss_values(t)[bad_loss]);
+      if (opts.on_nonfinite == "stop") stop_nonfinite(step, lr, what, &batch, &t);
+      const char* held = held_g && held_d ? "G's and D's update skipped"
+                         : held_g         ? "G's update skipped"
+                         : held_d         ? "D's update skipped"
+                                          : "updates applied (their gradients are finite)";
+      std::ostringstream line;
+      line << "step " << step << ": " << what << "; " << held << " (" << bad_in_a_row << " in a row, "
+           << bad_steps << " in all)";
+      std::ofstream(out / "nonfinite_skips.log", std::ios::app) << line.str() << "\n";
+      if (!ctl.quiet) log << "\ntrain_pix2pix: " << line.str() << "\n";
+      if (bad_in_a_row >= opts.max_nonfinite_skips)
+        stop_nonfinite(step, lr, what + ", " + std::to_string(bad_in_a_row) + " bad steps in a row", &batch, &t);
+    }
     if (!ctl.quiet) progress.update(step, "step", loss_names(), loss_values(t));
     if (opts.sample_every > 0 && step % opts.sample_every == 0) write_samples(model, samples, opts.out_dir, step);
     if (opts.save_every > 0 && step % opts.save_every == 0) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -22,6 +23,10 @@ struct RunControl {
   std::ostream* log = &std::cerr;           // start-up lines and progress
   bool tty = false;                         // redraw the progress line in place
   bool quiet = false;                       // no progress line (tests)
+  // For tests: called with each batch before its step (to corrupt an input), and handed to
+  // Pix2Pix::set_grad_hook (to corrupt a gradient).
+  std::function<void(int64_t step, PairedBatch& batch)> batch_hook;
+  Pix2Pix::GradHook grad_hook;
 };
 
 struct RunResult {
@@ -33,7 +38,12 @@ struct RunResult {
 };
 
 // Throws maskoff::Error naming the file or option on bad input; nothing already in out_dir
-// is lost (the log and checkpoints are replaced atomically).
+// is lost (the log and checkpoints are replaced atomically). A NaN or an infinity (in a
+// loss after a step, or in what a checkpoint would hold when it is saved) stops the run
+// with Error naming the step, the loss and the first non-finite tensor, writes
+// OUT/nonfinite_step_N.json, and never overwrites the last good checkpoint; with
+// opts.on_nonfinite == "skip" such steps' updates are held back instead, each logged to
+// OUT/nonfinite_skips.log, until max_nonfinite_skips come in a row.
 RunResult run_training(const TrainOptions& opts, const RunControl& ctl = {});
 
 // The checkpoint's options (for --resume): throws naming the file when it is not a

@@ -36,8 +36,10 @@ template <class T> void axpy(const T* x, T* y, int64_t n, T alpha) {
 }
 
 // ---- activations: forward, and backward in terms of what the forward saved ----
+// A NaN stays NaN (as max_pool2d's does, and PyTorch's relu): written as u <= 0 ? 0 : u,
+// since u > 0 ? u : 0 would turn it into 0 and hide it from every later check.
 template <class T> void relu(const T* x, T* y, int64_t n) {
-  map1(x, y, n, [](T u) { return u > T(0) ? u : T(0); });
+  map1(x, y, n, [](T u) { return u <= T(0) ? T(0) : u; });
 }
 // dx = dy where x > 0 (the derivative at exactly 0 is taken as 0)
 template <class T> void relu_backward(const T* x, const T* dy, T* dx, int64_t n) {

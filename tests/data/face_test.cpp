@@ -1,4 +1,5 @@
-// Face detection, landmarks (against values recorded once from dlib 19.24) and FFHQ alignment.
+// Face detection, landmarks (against values recorded once from dlib 19.24 on the images as
+// libjpeg-turbo decodes them) and FFHQ alignment.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "../data/temp_dir.h"
+#include "tests/train/train_util.h"
 #include "data/dataset_writer.h"
 #include "data/image.h"
 #include "tensor/error.h"
@@ -25,64 +26,13 @@
 using maskoff::Error;
 using maskoff::Tensor;
 using maskoff::data::testing::TempDir;
+using maskoff::train::testing::quiet;
+using maskoff::train::testing::read_lines;
+using maskoff::train::testing::small_dataset;
+using maskoff::train::testing::tiny_options;
 namespace fs = std::filesystem;
 namespace tr = maskoff::train;
 
-namespace {
-
-// One small dataset per test program: 64x64 pairs from dlib's example photos (procedural
-// masks when ../shared is absent), made by the real tool.
-const std::string& small_dataset() {
-  static const std::string dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    const std::string cmd = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset --output " + d.string() +
-                            " --size 64 --limit 12 --threads 1 --seed 3 --contact-rows 0 > " + d.string() +
-                            ".log 2>&1";
-    const int rc = std::system(cmd.c_str());
-    EXPECT_EQ(rc, 0) << cmd;
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid())), ec);
-      fs::remove(fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()) + ".log"), ec);
-    });
-    return d.string();
-  }();
-  return dir;
-}
-
-tr::TrainOptions tiny_options(const std::string& out) {
-  tr::TrainOptions o;
-  o.data_dir = small_dataset();
-  o.out_dir = out;
-  o.resolution = 32;
-  o.ngf = 8;
-  o.ndf = 8;
-  o.batch_size = 2;
-  o.landmark_loss = "none";
-  o.device = "cpu";
-  o.sample_every = 0;
-  o.save_every = 0;
-  o.num_samples = 2;
-  return o;
-}
-
-tr::RunControl quiet() {
-  tr::RunControl c;
-  c.quiet = true;
-  static std::ostringstream sink;
-  c.log = &sink;
-  return c;
-}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  return lines;
-}
-
-}  // namespace
 
 TEST(TrainData, Flip68IsAnInvolutionThatSwapsSides) {
   for (int i = 0; i < 68; ++i) EXPECT_EQ(tr::kFlip68[tr::kFlip68[i]], i) << i;
