@@ -23,6 +23,7 @@
 #include "cuda/reduce.h"
 #include "cuda/resize.h"
 #include "cuda/shape_ops.h"
+#include "cuda/upsample.h"
 #include "cuda/window.h"
 #include "models/pix2pix.h"
 #include "tensor/random.h"
@@ -220,6 +221,23 @@ void BM_ResizeBilinearBackward(benchmark::State& st) {
   }, kF * static_cast<double>(dx.numel() + dy.numel()), 0);
 }
 
+// The face detector's neck: 64 channels of a 640x480 photo's stride-16 and stride-32 maps
+// (30x40 and 15x20) doubled. Forward reads x and writes 4x; backward the reverse.
+void BM_UpsampleNearest2x(benchmark::State& st) {
+  GPU_OR_SKIP(st);
+  const cpu::UpsampleGeom g{st.range(0), st.range(1), 2};
+  Tensor x = dev({1, 64, g.h, g.w}), y = dev({1, 64, g.oh(), g.ow()});
+  bench::run(st, [&] { cuda::upsample_nearest(p(x), p(y), 64, g); },
+             kF * static_cast<double>(x.numel() + y.numel()), 0);
+}
+void BM_UpsampleNearest2xBackward(benchmark::State& st) {
+  GPU_OR_SKIP(st);
+  const cpu::UpsampleGeom g{st.range(0), st.range(1), 2};
+  Tensor dx = dev({1, 64, g.h, g.w}), dy = dev({1, 64, g.oh(), g.ow()});
+  bench::run(st, [&] { cuda::upsample_nearest_backward(p(dy), p(dx), 64, g); },
+             kF * static_cast<double>(dx.numel() + dy.numel()), 0);
+}
+
 // The losses on a 256x256 RGB image (L1, MSE, masked MSE) and on the 30x30 PatchGAN logits.
 const Shape kImage = {1, 3, 256, 256};
 const double kImageN = 3.0 * 256 * 256;
@@ -343,6 +361,8 @@ GPU_BENCH(BM_ResizeBilinearBackward)
     ->Args({3, 256, 128})
     ->Args({3, 128, 256})
     ->Args({64, 64, 128});
+GPU_BENCH(BM_UpsampleNearest2x)->Args({15, 20})->Args({30, 40});
+GPU_BENCH(BM_UpsampleNearest2xBackward)->Args({15, 20})->Args({30, 40});
 GPU_BENCH(BM_L1Loss);
 GPU_BENCH(BM_L1LossBackward);
 GPU_BENCH(BM_MseLoss);

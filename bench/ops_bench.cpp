@@ -1,6 +1,7 @@
 // Throughput of the CPU reference ops at U-Net-256 shapes: batch norm forward + backward,
-// max/avg pooling, bilinear resize and channel concatenation. Bytes counted are the
-// tensors each op must read and write at least once (the napkin-math floor). Times are
+// max/avg pooling, bilinear resize and channel concatenation; and the face detector's nearest
+// 2x upsampling. Bytes counted are the tensors each op must read and write at least once (the
+// napkin-math floor). Times are
 // wall-clock (UseRealTime): the kernels run on several OpenMP threads.
 #include <benchmark/benchmark.h>
 
@@ -8,6 +9,7 @@
 #include "layers/pool.h"
 #include "layers/resize.h"
 #include "layers/shape_ops.h"
+#include "layers/upsample.h"
 #include "tensor/random.h"
 
 namespace maskoff {
@@ -72,6 +74,16 @@ void BM_ConcatChannels(benchmark::State& st) {
   set_bytes(st, 4 * a.numel());
 }
 BENCHMARK(BM_ConcatChannels)->Args({64, 128})->Args({512, 16})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The face detector's neck: a [1, 64, S, S] map doubled to 2S (reads x, writes 4x), and the
+// backward's block sums (reads 4x, writes x).
+void BM_UpsampleNearest2x(benchmark::State& st) {
+  Generator g(6);
+  Tensor x = randn(image(st), g);
+  for (auto _ : st) benchmark::DoNotOptimize(upsample_nearest2d(x, 2).raw_data());
+  set_bytes(st, 5 * x.numel());
+}
+BENCHMARK(BM_UpsampleNearest2x)->Args({64, 30})->Args({64, 60})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace maskoff

@@ -11,12 +11,14 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "data/align.h"
 #include "data/dataset_writer.h"
+#include "data/masked_face.h"
 #include "data/paths.h"
 #include "tensor/error.h"
 
@@ -66,7 +68,7 @@ const FaceBox& main_face(const std::vector<FaceBox>& boxes, int size) {
 }
 
 void find_faces(const std::string& path, const Image& img, const DatasetOptions& opt, FaceAnalyzer& fa,
-                FileOutcome& out) {
+                models::FaceDetector* cnn, FileOutcome& out) {
   if (opt.aligned) {
     if (img.width != img.height) {
       out.failed = "not square (" + std::to_string(img.width) + "x" + std::to_string(img.height) +
@@ -89,11 +91,17 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
     out.faces.push_back(std::move(a));
     return;
   }
-  std::vector<FaceBox> boxes = fa.detect(img);
+  std::vector<FaceBox> boxes;
+  if (cnn) {
+    for (const models::FaceDetection& d : detect_faces_cnn(*cnn, img, opt.cnn_min_score))
+      boxes.push_back(five_point_box(d));
+  } else {
+    boxes = fa.detect(img);
+  }
   // Small photos (tight crops such as UTKFace's 200 px chips) hold faces that one 2x
   // upsampling leaves just under the detector's ~80 px window; a second one finds some of
   // them. Only tried when the first pass found nothing, so it costs nothing elsewhere.
-  if (boxes.empty() && std::max(img.width, img.height) < 640) boxes = fa.detect(img, 2);
+  if (!cnn && boxes.empty() && std::max(img.width, img.height) < 640) boxes = fa.detect(img, 2);
   if (boxes.empty()) {
     out.no_face = true;
     return;
@@ -121,7 +129,8 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
   }
 }
 
-FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, FaceAnalyzer& fa) {
+FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, FaceAnalyzer& fa,
+                         models::FaceDetector* cnn) {
   FileOutcome out;
   Image img;
   try {
@@ -132,7 +141,7 @@ FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, Fac
   }
   // One odd photo (degenerate landmarks, a dlib error) must not end the run.
   try {
-    find_faces(path, img, opt, fa, out);
+    find_faces(path, img, opt, fa, cnn, out);
   } catch (const std::exception& e) {
     out.faces.clear();
     out.too_small.clear();
@@ -275,6 +284,18 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
                 "make_masked_dataset: --test-fraction must be in [0, 1], got " << opt.test_fraction);
   MASKOFF_CHECK(opt.contact_rows >= 0, "make_masked_dataset: --contact-rows must be >= 0");
   const int n_threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  MASKOFF_CHECK(opt.detector == "hog" || opt.detector == "cnn",
+                "make_masked_dataset: --detector must be hog or cnn, got '" << opt.detector << "'");
+  std::string cnn_weights = opt.detector_weights;
+  if (opt.detector == "cnn") {
+    MASKOFF_CHECK(opt.cnn_min_score >= 0.2 && opt.cnn_min_score <= 1,
+                  "make_masked_dataset: the CNN detector's minimum score must be in [0.2, 1], got " << opt.cnn_min_score);
+    if (cnn_weights.empty() && !shared_dir().empty()) cnn_weights = shared_dir() + "/weights/face_detector_yunet";
+    MASKOFF_CHECK(fs::is_directory(cnn_weights),
+                  "make_masked_dataset: --detector cnn needs the CNN face detector's weights, and "
+                      << (cnn_weights.empty() ? std::string("no shared folder was found (../shared or MASKOFF_SHARED)")
+                                              : cnn_weights + " is not a folder"));
+  }
   const std::vector<MaskType> types = opt.mask_types.empty() ? all_mask_types() : opt.mask_types;
 
   std::vector<std::string> files;
@@ -318,6 +339,8 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   auto worker = [&]() {
     try {
       FaceAnalyzer fa(opt.predictor_path);
+      std::unique_ptr<models::FaceDetector> cnn;
+      if (opt.detector == "cnn") cnn = std::make_unique<models::FaceDetector>(cnn_weights);
       for (;;) {
         FaceJob job;
         bool have_job = false;
@@ -350,7 +373,7 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
           finish_face(job.file);
           continue;
         }
-        FileOutcome out = analyse_file(files[file], opt, fa);
+        FileOutcome out = analyse_file(files[file], opt, fa, cnn.get());
         std::lock_guard<std::mutex> lock(mu);
         out.ready = true;
         outcomes[file] = std::move(out);

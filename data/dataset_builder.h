@@ -30,6 +30,13 @@ struct DatasetOptions {
   int contact_rows = 12;             // 0: no contact sheet
   double min_eye_distance = 30;      // source pixels between eye centres; smaller faces are skipped
   std::string predictor_path = default_predictor_path();
+  // Which detector finds the faces of in-the-wild photos (not --aligned ones): "hog", dlib's,
+  // or "cnn", the CNN of models/face_detector.h with its weights in `detector_weights`
+  // (default: SHARED/weights/face_detector_yunet), keeping faces scoring at least
+  // `cnn_min_score`; its five points place the box for dlib's 68 points.
+  std::string detector = "hog";
+  std::string detector_weights;
+  double cnn_min_score = 0.5;
   // An output folder that already holds a dataset is refused unless this is set; then its
   // manifest, summary, contact sheet and the four subfolders' contents are removed first, so
   // old files never sit beside (or get listed by) a new manifest.

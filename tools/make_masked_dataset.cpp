@@ -93,6 +93,15 @@ int main(int argc, char** argv) {
   app.add_option("--min-eye-distance", opt.min_eye_distance, "skip faces whose eyes are closer (source pixels)")
       ->capture_default_str();
   app.add_option("--predictor", opt.predictor_path, "dlib 68-point landmark model")->capture_default_str();
+  app.add_option("--detector", opt.detector,
+                 "face detector for photos that are not --aligned: hog (dlib's) or cnn (the CNN face detector, which "
+                 "also finds half-hidden and turned faces; weights in SHARED/weights/face_detector_yunet)")
+      ->check(CLI::IsMember({"hog", "cnn"}))
+      ->capture_default_str();
+  app.add_option("--detector-weights", opt.detector_weights,
+                 "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
+  app.add_option("--cnn-min-score", opt.cnn_min_score, "with --detector cnn: lowest score kept, in [0.2, 1]")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -1,14 +1,18 @@
 // remove_mask: takes a face mask off every face in a photo with a trained pix2pix generator.
-// Each face is found (data/masked_face.h: padded detection, low-score detections kept when
-// their visible landmarks look like a face, hidden landmarks placed by the checkpoint's
-// face-shape model), aligned as make_masked_dataset aligns its training faces, run through
-// the generator, warped back, and pasted over the lower-face region only (jaw line to nose
-// bridge, dilated and feathered: data/blend.h); every other pixel is kept exactly.
+// Each face is found (data/masked_face.h: by default the CNN face detector of
+// models/face_detector.h, whose five points place the box for dlib's 68-point fit; or dlib's
+// HOG detector with padding, low scores and the mirror check; hidden landmarks placed by the
+// checkpoint's face-shape model), aligned as make_masked_dataset aligns its training faces,
+// run through the generator, warped back, and pasted over the lower-face region only (jaw
+// line to nose bridge, dilated and feathered: data/blend.h); every other pixel is kept
+// exactly.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "data/align.h"
@@ -17,6 +21,7 @@
 #include "data/homography.h"
 #include "data/image.h"
 #include "data/masked_face.h"
+#include "data/paths.h"
 #include "data/warp.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
@@ -77,6 +82,48 @@ void draw_dot(dt::Image& img, dt::Point2 p, int r, const uint8_t rgb[3]) {
       if (x >= 0 && y >= 0 && x < img.width && y < img.height && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
         for (int c = 0; c < 3; ++c) img.at(x, y, c) = rgb[c];
 }
+// A score such as "0.87" in a 3x5 pixel font, each font pixel drawn as a `px` square,
+// white on a dark plate, with its top-left corner at (x, y).
+void draw_label(dt::Image& img, int x, int y, const std::string& text, int px) {
+  static const char* const kGlyphs[11] = {"111101101101111", "010110010010111", "111001111100111",
+                                          "111001111001111", "101101111001001", "111100111001111",
+                                          "111100111101111", "111001001001001", "111101111101111",
+                                          "111101111001111", "000000000000010"};
+  const int w = static_cast<int>(text.size()) * 4 * px + px, h = 7 * px;
+  for (int yy = y; yy < y + h; ++yy)
+    for (int xx = x; xx < x + w; ++xx)
+      if (xx >= 0 && yy >= 0 && xx < img.width && yy < img.height)
+        for (int c = 0; c < 3; ++c) img.at(xx, yy, c) = static_cast<uint8_t>(img.at(xx, yy, c) / 4);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const int g = text[i] == '.' ? 10 : text[i] - '0';
+    if (g < 0 || g > 10) continue;
+    for (int r = 0; r < 5; ++r)
+      for (int c = 0; c < 3; ++c)
+        if (kGlyphs[g][r * 3 + c] == '1')
+          for (int dy = 0; dy < px; ++dy)
+            for (int dx = 0; dx < px; ++dx) {
+              const int xx = x + px + (static_cast<int>(i) * 4 + c) * px + dx, yy = y + px + r * px + dy;
+              if (xx >= 0 && yy >= 0 && xx < img.width && yy < img.height)
+                for (int ch = 0; ch < 3; ++ch) img.at(xx, yy, ch) = 255;
+            }
+  }
+}
+
+// The CNN detector's box, its score above it and its five points.
+void draw_cnn(dt::Image& img, const dt::FoundFace& f, const uint8_t rgb[3]) {
+  const models::FaceDetection& d = f.cnn;
+  const dt::FaceBox b{static_cast<int>(std::lround(d.x1)), static_cast<int>(std::lround(d.y1)),
+                      static_cast<int>(std::lround(d.x2)) - 1, static_cast<int>(std::lround(d.y2)) - 1, d.score};
+  const int thick = std::max(2, std::max(img.width, img.height) / 400);
+  draw_rect(img, b, rgb, thick);
+  const int px = std::max(2, std::max(img.width, img.height) / 300);
+  char score[16];
+  std::snprintf(score, sizeof score, "%.2f", d.score);
+  draw_label(img, std::max(0, b.left - thick), std::max(0, b.top - thick - 7 * px), score, px);
+  const uint8_t cyan[3] = {0, 230, 255};
+  for (int j = 0; j < 5; ++j) draw_dot(img, {d.landmarks[2 * j], d.landmarks[2 * j + 1]}, thick + 1, cyan);
+}
+
 void tint(dt::Image& img, const dt::RegionWeights& region) {
   for (int y = region.box.y0; y < region.box.y1; ++y)
     for (int x = region.box.x0; x < region.box.x1; ++x) {
@@ -110,8 +157,12 @@ int main(int argc, char** argv) {
       "face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they were.\n"
       "A mask hides the jaw and mouth, where dlib's landmarks go astray: by default only the points a mask\n"
       "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are placed by the\n"
-      "face-shape model stored in the checkpoint."};
+      "face-shape model stored in the checkpoint.\n"
+      "Faces are found by a small CNN detector (weights in SHARED/weights/face_detector_yunet) whose five\n"
+      "points place the box for dlib's 68-point fit; --detector hog uses dlib's own detector instead."};
   std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
+  std::string detector_name = "cnn", detector_weights, min_score_text;
+  dt::CnnFaceOptions cnn_find;
   std::vector<std::string> face_boxes;
   double dilate = 0.04, feather = 0.08;
   int threads = 0;
@@ -123,23 +174,41 @@ int main(int argc, char** argv) {
   app.add_option("--dilate", dilate, "grow the lower-face region by this fraction of the jaw width")
       ->capture_default_str();
   app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")->capture_default_str();
-  app.add_option("--min-score", find.min_score,
-                 "lowest face-detector confidence considered (dlib's usual threshold is 0; half-hidden faces often "
-                 "score below it). A face scoring below 0 is kept only when its visible landmarks fit the face-shape "
-                 "model within --max-shape-error")
+  auto* detector_opt =
+      app.add_option("--detector", detector_name,
+                     "cnn: the CNN face detector (finds most faces a mask half hides); hog: dlib's HOG detector, "
+                     "padded, with low scores and the mirror check")
+          ->check(CLI::IsMember({"cnn", "hog"}))
+          ->capture_default_str();
+  app.add_option("--detector-weights", detector_weights,
+                 "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
+  char cnn_default[64], hog_default[64];
+  std::snprintf(cnn_default, sizeof cnn_default, "%.2f", cnn_find.min_score);
+  std::snprintf(hog_default, sizeof hog_default, "%.1f", find.min_score);
+  app.add_option("--min-score", min_score_text,
+                 std::string("lowest detector confidence accepted. cnn: in [0.2, 1], default ") + cnn_default +
+                     " (masked faces often score 0.2-0.5). hog: <= 0, default " + hog_default +
+                     " (dlib's usual threshold is 0; half-hidden faces often score below it); a face scoring below "
+                     "0 is kept only when its visible landmarks fit the face-shape model within --max-shape-error");
+  app.add_option("--min-relative-score", cnn_find.min_relative,
+                 "cnn: a face must also score at least this fraction of the photo's best detection (0: off)")
+      ->capture_default_str();
+  app.add_option("--zoom-out", cnn_find.zoom_out,
+                 "cnn: a second pass on the photo with a flat border of this fraction of its longer side, scaled "
+                 "back to its size, for faces larger than the frame (0: one pass)")
       ->capture_default_str();
   app.add_option("--max-shape-error", find.max_shape_error,
-                 "for faces scoring below 0: largest RMS misfit of the visible landmarks to the face-shape model, "
+                 "hog, faces scoring below 0: largest RMS misfit of the visible landmarks to the face-shape model, "
                  "in eye distances")
       ->capture_default_str();
   app.add_option("--pad", find.pad,
-                 "flat border added around the photo before detection, as a fraction of its longer side (close-ups "
-                 "need context around the face to be detected)")
+                 "hog: flat border added around the photo before detection, as a fraction of its longer side "
+                 "(close-ups need context around the face to be detected)")
       ->capture_default_str();
   bool no_mirror = false;
   app.add_flag("--no-mirror-check", no_mirror,
-               "keep a face scoring below 0 even when the detector does not find it again in the mirrored photo "
-               "(finds more masked faces, and more false ones)");
+               "hog: keep a face scoring below 0 even when the detector does not find it again in the mirrored "
+               "photo (finds more masked faces, and more false ones)");
   app.add_option("--landmarks", landmarks_mode,
                  "visible: hidden points from the face-shape model; dlib: all 68 points as dlib places them")
       ->check(CLI::IsMember({"visible", "dlib"}))
@@ -148,16 +217,47 @@ int main(int argc, char** argv) {
                  "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
       ->take_all();
   app.add_option("--overlay", overlay,
-                 "also write a PNG of the photo showing the face boxes (green kept, red rejected), the landmarks "
-                 "(green from dlib, yellow from the shape model) and the blend region (blue)");
+                 "also write a PNG of the photo showing the face boxes (green kept, red rejected; with the CNN "
+                 "detector its scores and five points in cyan), the landmarks (green from dlib, yellow from the shape "
+                 "model) and the blend region (blue)");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
     MASKOFF_CHECK(dilate >= 0 && feather > 0, "--dilate must be >= 0 and --feather > 0");
     find.mirror_check = !no_mirror;
-    MASKOFF_CHECK(find.min_score <= 0, "--min-score must be <= 0 (faces scoring 0 or more are always kept)");
     if (threads > 0) set_num_threads(threads);
+    // The CNN's weights live in the shared folder. Without them, and with no --detector
+    // given, the HOG detector still works: say so and use it.
+    if (detector_weights.empty() && !dt::shared_dir().empty())
+      detector_weights = dt::shared_dir() + "/weights/face_detector_yunet";
+    const bool use_cnn = face_boxes.empty() && detector_name == "cnn";
+    if (use_cnn && !std::filesystem::is_directory(detector_weights)) {
+      const std::string where = detector_weights.empty() ? "no shared folder (../shared or MASKOFF_SHARED)"
+                                                         : detector_weights + " does not exist";
+      MASKOFF_CHECK(detector_opt->count() == 0 && app.count("--detector-weights") == 0,
+                    "the CNN face detector's weights were not found: " << where);
+      std::fprintf(stderr,
+                   "remove_mask: the CNN face detector's weights were not found (%s); using dlib's HOG detector "
+                   "(--detector hog), which misses more masked faces\n",
+                   where.c_str());
+      detector_name = "hog";
+    }
+    if (!min_score_text.empty()) {
+      double v = 0;
+      std::istringstream in(min_score_text);
+      MASKOFF_CHECK((in >> v) && (in >> std::ws).eof(), "--min-score: not a number: '" << min_score_text << "'");
+      (detector_name == "cnn" ? cnn_find.min_score : find.min_score) = v;
+    }
+    if (detector_name == "cnn")
+      MASKOFF_CHECK(cnn_find.min_score >= 0.2 && cnn_find.min_score <= 1,
+                    "--min-score must be in [0.2, 1] with --detector cnn (its scores are in [0, 1] and it reports "
+                    "none below 0.2), got " << cnn_find.min_score);
+    else
+      MASKOFF_CHECK(find.min_score <= 0,
+                    "--min-score must be <= 0 with --detector hog (faces scoring 0 or more are always kept)");
+    MASKOFF_CHECK(cnn_find.zoom_out >= 0 && cnn_find.zoom_out <= 2, "--zoom-out must be in [0, 2]");
+    MASKOFF_CHECK(cnn_find.min_relative >= 0 && cnn_find.min_relative <= 1, "--min-relative-score must be in [0, 1]");
     const Device device = train::select_device(device_name, std::cerr);
     const auto t_load = Clock::now();
     train::LoadedGenerator gen = train::load_generator(ckpt, device);
@@ -175,11 +275,22 @@ int main(int argc, char** argv) {
                      ckpt.c_str());
     }
 
+    std::unique_ptr<models::FaceDetector> detector;
+    if (use_cnn && detector_name == "cnn") {
+      const auto t0 = Clock::now();
+      detector = std::make_unique<models::FaceDetector>(detector_weights, device);
+      std::fprintf(stderr, "remove_mask: CNN face detector from %s, loaded in %.0f ms\n", detector_weights.c_str(),
+                   ms_since(t0));
+    }
+
+    dt::FaceAnalyzer analyzer;          // loads dlib's landmark model once
+    const auto t_start = Clock::now();  // the photo's time: reading it, finding faces, removing masks
     const dt::Image photo = dt::read_image(input);
-    dt::FaceAnalyzer analyzer;
     const auto t_detect = Clock::now();
     std::vector<dt::FoundFace> candidates;
-    if (face_boxes.empty()) {
+    if (detector) {
+      candidates = dt::find_masked_faces(analyzer, *detector, photo, shape, cnn_find);
+    } else if (face_boxes.empty()) {
       candidates = dt::find_masked_faces(analyzer, photo, shape, find);
     } else {
       for (const std::string& s : face_boxes) {
@@ -195,20 +306,29 @@ int main(int argc, char** argv) {
     dt::Image shown;
     if (!overlay.empty()) shown = dt::to_rgb(photo);
     const uint8_t green[3] = {40, 220, 60}, red[3] = {230, 30, 30}, yellow[3] = {255, 220, 0};
-    if (!overlay.empty())
-      for (const dt::FoundFace& f : candidates)
-        if (!f.accepted) draw_rect(shown, f.box, red, 2);
+    for (const dt::FoundFace& f : candidates) {
+      if (f.accepted) continue;
+      if (f.from_cnn)
+        std::fprintf(stderr, "candidate at (%.0f, %.0f)-(%.0f, %.0f), score %.2f: rejected, %s\n", f.cnn.x1, f.cnn.y1,
+                     f.cnn.x2, f.cnn.y2, f.cnn.score, f.rejected_because.c_str());
+      if (!overlay.empty()) f.from_cnn ? draw_cnn(shown, f, red) : draw_rect(shown, f.box, red, 2);
+    }
     if (faces.empty()) {
-      std::fprintf(stderr, "remove_mask: no face found in %s (%dx%d; %zu candidate%s rejected); nothing written\n",
-                   input.c_str(), photo.width, photo.height, candidates.size(), candidates.size() == 1 ? "" : "s");
+      std::fprintf(stderr,
+                   "remove_mask: no face found in %s (%dx%d; %zu candidate%s rejected; %s detector, %.0f ms); "
+                   "nothing written\n",
+                   input.c_str(), photo.width, photo.height, candidates.size(), candidates.size() == 1 ? "" : "s",
+                   detector ? "CNN" : "HOG", t_find);
       if (!overlay.empty()) {
         dt::write_png(overlay, shown);
         std::fprintf(stderr, "remove_mask: the rejected candidates are drawn in %s\n", overlay.c_str());
       }
       return 2;
     }
-    std::fprintf(stderr, "%s: %dx%d, %zu face%s found in %.0f ms\n", input.c_str(), photo.width, photo.height,
-                 faces.size(), faces.size() == 1 ? "" : "s", t_find);
+    std::fprintf(stderr, "%s: %dx%d, %zu face%s found in %.0f ms (%s detector and dlib's landmarks)\n",
+                 input.c_str(), photo.width, photo.height, faces.size(), faces.size() == 1 ? "" : "s", t_find,
+                 face_boxes.empty() ? (detector ? "CNN" : "HOG") : "boxes given by hand;");
+    double t_faces = 0;
 
     dt::Image out = photo;
     for (size_t i = 0; i < faces.size(); ++i) {
@@ -230,14 +350,19 @@ int main(int argc, char** argv) {
       char mirrored[48] = "";
       if (face.box.score < 0 && std::isfinite(face.box.score))
         std::snprintf(mirrored, sizeof mirrored, " (%.2f mirrored)", face.mirror_score);
+      dt::FaceBox shown_box = face.box;
+      if (face.from_cnn)
+        shown_box = {static_cast<int>(std::lround(face.cnn.x1)), static_cast<int>(std::lround(face.cnn.y1)),
+                     static_cast<int>(std::lround(face.cnn.x2)) - 1, static_cast<int>(std::lround(face.cnn.y2)) - 1,
+                     face.cnn.score};
+      t_faces += ms_since(t0);
       std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f%s, shape error %.3f: %.1f ms (align %.1f, "
                   "generator %.1f, warp + blend %.1f)\n",
-                  i + 1, face.box.left, face.box.top, face.box.right, face.box.bottom, face.box.score, mirrored,
-                  face.shape_error,
-                  ms_since(t0), t_align, t_gen, t_blend);
+                  i + 1, shown_box.left, shown_box.top, shown_box.right, shown_box.bottom, shown_box.score, mirrored,
+                  face.shape_error, ms_since(t0), t_align, t_gen, t_blend);
       if (!overlay.empty()) {
         tint(shown, region);
-        draw_rect(shown, face.box, green, 2);
+        face.from_cnn ? draw_cnn(shown, face, green) : draw_rect(shown, face.box, green, 2);
         const int r = std::max(1, static_cast<int>(std::lround(width / 120)));
         const std::vector<int>& vis = dt::mask_visible_points();
         for (int k = 0; k < 68; ++k) {
@@ -249,6 +374,9 @@ int main(int argc, char** argv) {
     }
     dt::write_png(output, out);
     std::printf("wrote %s\n", output.c_str());
+    std::printf("photo: %.0f ms (finding %zu face%s %.0f, removing the masks %.0f; %d threads, %s)\n",
+                ms_since(t_start), faces.size(), faces.size() == 1 ? "" : "s", t_find, t_faces, num_threads(),
+                device.str().c_str());
     if (!overlay.empty()) {
       dt::write_png(overlay, shown);
       std::printf("wrote %s\n", overlay.c_str());

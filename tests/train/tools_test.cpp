@@ -394,6 +394,71 @@ TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
   EXPECT_TRUE(named);
 }
 
+// The CNN detector, the default: a photo of a person wearing a mask, its face found, pasted,
+// timed, and drawn on the overlay with its score.
+TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
+  const std::string shared = dt::shared_dir();
+  if (shared.empty()) GTEST_SKIP() << "shared data folder not found (set MASKOFF_SHARED)";
+  TempDir tmp;
+  const std::string photo = shared + "/data/masked_real/mr_0001.jpg", out = tmp / "out.png", ov = tmp / "ov.png";
+  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
+                          " --output " + out + " --overlay " + ov + " --device cpu > " + tmp / "log.txt 2>&1";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  int faces = 0;
+  bool cnn = false, timed = false;
+  for (const auto& l : read_lines(tmp / "log.txt")) {
+    faces += l.rfind("face ", 0) == 0;
+    cnn = cnn || l.find("CNN detector") != std::string::npos;
+    timed = timed || l.rfind("photo: ", 0) == 0;
+  }
+  EXPECT_EQ(faces, 1);
+  EXPECT_TRUE(cnn);
+  EXPECT_TRUE(timed);
+  const dt::Image before = dt::read_image(photo), after = dt::read_image(out), shown = dt::read_image(ov);
+  ASSERT_EQ(after.width, before.width);
+  ASSERT_EQ(shown.width, before.width);
+  int64_t white = 0;  // the score's digits are drawn in pure white
+  for (int y = 0; y < shown.height; ++y)
+    for (int x = 0; x < shown.width; ++x)
+      white += shown.at(x, y, 0) == 255 && shown.at(x, y, 1) == 255 && shown.at(x, y, 2) == 255;
+  EXPECT_GT(white, 20);
+  // A CNN threshold outside its range is refused, naming the option.
+  const std::string out2 = tmp / "out2.png";
+  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo + " --output " +
+                out2 + " --min-score 0.1 --device cpu > " + tmp / "log2.txt 2>&1"),
+            1);
+  EXPECT_FALSE(fs::exists(out2));
+  bool named = false;
+  for (const auto& l : read_lines(tmp / "log2.txt")) named = named || l.find("--min-score") != std::string::npos;
+  EXPECT_TRUE(named);
+}
+
+// Without the CNN's weights: the default falls back on dlib's detector and says so; asking
+// for the CNN explicitly is an error naming the missing folder.
+TEST(ToolsRemoveMask, WithoutTheCnnWeightsFallsBackOrNamesTheFolder) {
+  TempDir tmp;
+  const auto photos = dt::dlib_example_photos();
+  ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
+  const std::string base = "MASKOFF_SHARED=" + tmp / "no_shared" + " " + kBin + "/remove_mask --checkpoint " +
+                           tiny_checkpoint(true) + " --input " + photos[0] + " --device cpu";
+  ASSERT_EQ(run(base + " --output " + tmp / "a.png" + " > " + tmp / "a.txt 2>&1"), 0);
+  bool fell_back = false;
+  for (const auto& l : read_lines(tmp / "a.txt")) fell_back = fell_back || l.find("using dlib's HOG detector") != std::string::npos;
+  EXPECT_TRUE(fell_back);
+  EXPECT_TRUE(fs::exists(tmp / "a.png"));
+
+  EXPECT_EQ(run(base + " --detector cnn --output " + tmp / "b.png" + " > " + tmp / "b.txt 2>&1"), 1);
+  EXPECT_FALSE(fs::exists(tmp / "b.png"));
+  bool named = false;
+  for (const auto& l : read_lines(tmp / "b.txt")) named = named || l.find(tmp / "no_shared") != std::string::npos;
+  EXPECT_TRUE(named);
+
+  EXPECT_EQ(run(base + " --detector-weights " + tmp / "nowhere" + " --output " + tmp / "c.png" + " > " + tmp / "c.txt 2>&1"), 1);
+  named = false;
+  for (const auto& l : read_lines(tmp / "c.txt")) named = named || l.find(tmp / "nowhere") != std::string::npos;
+  EXPECT_TRUE(named);
+}
+
 TEST(ToolsRemoveMask, PhotoWithoutAFaceExitsWithTwoAndWritesNothing) {
   TempDir tmp;
   dt::Image plain(200, 150, 3, 0);
