@@ -30,16 +30,8 @@ using maskoff::testing::error_of;
 using maskoff::testing::grad_check;
 using maskoff::testing::leaf;
 
-std::string weights_dir() {
-  const char* env = std::getenv("MASKOFF_SHARED");
-  const std::string shared = env && *env ? env : std::string(MASKOFF_SOURCE_DIR) + "/../shared";
-  return shared + "/weights/face_detector_yunet";
-}
-
-#define SKIP_WITHOUT_WEIGHTS()                                                           \
-  if (!fs::is_directory(weights_dir()))                                                  \
-  GTEST_SKIP() << "no face detector weights at " << weights_dir()                        \
-               << " (set MASKOFF_SHARED to the shared data folder)"
+std::string weights_dir() { return maskoff::testing::shared_weights_dir("face_detector_yunet"); }
+#define SKIP_WITHOUT_WEIGHTS() MASKOFF_SKIP_WITHOUT_WEIGHTS(weights_dir(), "face detector")
 
 // An .npy file (version 1) of `count` float32 zeros with the given shape, e.g. "(16, 3, 3, 3)".
 std::vector<uint8_t> npy_zeros(const std::string& shape, size_t count) {

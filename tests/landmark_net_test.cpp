@@ -30,16 +30,8 @@ using maskoff::testing::error_of;
 using maskoff::testing::grad_check;
 using maskoff::testing::leaf;
 
-std::string weights_dir() {
-  const char* env = std::getenv("MASKOFF_SHARED");
-  const std::string shared = env && *env ? env : std::string(MASKOFF_SOURCE_DIR) + "/../shared";
-  return shared + "/weights/face_landmark_68";
-}
-
-#define SKIP_WITHOUT_WEIGHTS()                                                           \
-  if (!fs::is_directory(weights_dir()))                                                  \
-  GTEST_SKIP() << "no landmark weights at " << weights_dir()                             \
-               << " (set MASKOFF_SHARED to the shared data folder)"
+std::string weights_dir() { return maskoff::testing::shared_weights_dir("face_landmark_68"); }
+#define SKIP_WITHOUT_WEIGHTS() MASKOFF_SKIP_WITHOUT_WEIGHTS(weights_dir(), "landmark")
 
 // An .npy file (version 1) with the given header dict and payload.
 std::vector<uint8_t> npy_bytes(const std::string& dict, const std::vector<float>& values,

@@ -3,11 +3,26 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "tensor/error.h"
 
 namespace maskoff::testing {
+
+// SHARED/weights/<name>: SHARED is $MASKOFF_SHARED, or the shared folder beside the source
+// tree. The engine's tests cannot use data::shared_dir (the data library needs dlib).
+inline std::string shared_weights_dir(const std::string& name) {
+  const char* env = std::getenv("MASKOFF_SHARED");
+  const std::string shared = env && *env ? env : std::string(MASKOFF_SOURCE_DIR) + "/../shared";
+  return shared + "/weights/" + name;
+}
+
+// Skips the test, saying where it looked, when the pretrained weights `dir` are absent.
+#define MASKOFF_SKIP_WITHOUT_WEIGHTS(dir, what)                                        \
+  if (!std::filesystem::is_directory(dir))                                            \
+  GTEST_SKIP() << "no " << (what) << " weights at " << (dir)                          \
+               << " (set MASKOFF_SHARED to the shared data folder)"
 
 // Hides every GPU from child processes started while it lives: CUDA_VISIBLE_DEVICES=""
 // hides a real one, CUDASIM_DEVICES=0 the simulated one.
