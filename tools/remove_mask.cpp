@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -151,6 +152,7 @@ dt::FaceBox parse_box(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_sleeping_omp_threads(argv);
   CLI::App app{
       "Remove face masks from a photo with a generator trained by train_pix2pix.\n"
       "Every face found is aligned, passed through the generator, warped back and blended over the lower\n"
@@ -261,10 +263,13 @@ int main(int argc, char** argv) {
     const Device device = train::select_device(device_name, std::cerr);
     const auto t_load = Clock::now();
     train::LoadedGenerator gen = train::load_generator(ckpt, device);
-    std::fprintf(stderr, "remove_mask: generator %lldx%lld (ngf %lld) from %s on %s, %d threads, loaded in %.0f ms\n",
+    const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+    std::fprintf(stderr,
+                 "remove_mask: generator %lldx%lld (ngf %lld) from %s on %s, %d threads (OMP_WAIT_POLICY=%s), "
+                 "loaded in %.0f ms\n",
                  static_cast<long long>(gen.resolution), static_cast<long long>(gen.resolution),
                  static_cast<long long>(gen.options.ngf), ckpt.c_str(), device.str().c_str(), num_threads(),
-                 ms_since(t_load));
+                 wait_policy ? wait_policy : "unset", ms_since(t_load));
     dt::FaceShapeModel shape;
     if (landmarks_mode == "visible") {
       shape = gen.face_shape;
