@@ -7,14 +7,22 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
 
-// Channel c of image n starts at x + (n * C + c) * HW.
+// Channel c of image n starts at x + (n * C + c) * HW. The CUDA kernels (cuda/norm.cu)
+// take it as it is.
 struct BatchNormDims {
   int64_t n, c, hw;
-  int64_t per_channel() const { return n * hw; }
+  MASKOFF_HD int64_t per_channel() const { return n * hw; }
+  // The NCHW index of the j-th value of channel `channel`, counting image by image: what a
+  // CUDA thread striding over one channel's values needs. The loops below walk the images
+  // and the plane instead.
+  MASKOFF_HD int64_t at(int64_t channel, int64_t j) const {
+    return ((j / hw) * c + channel) * hw + j % hw;
+  }
   int64_t grain() const { return kParallelGrain / std::max<int64_t>(1, per_channel()); }
 };
 

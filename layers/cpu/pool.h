@@ -7,15 +7,17 @@
 #include <cstdint>
 #include <limits>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
 
-// Input h x w, output oh x ow, square window k, stride s, implicit padding p.
+// Input h x w, output oh x ow, square window k, stride s, implicit padding p. The CUDA
+// kernels (cuda/pool.cu) take it, and the window below, as they are.
 struct PoolGeom {
   int64_t h, w, oh, ow, k, s, p;
-  int64_t in_plane() const { return h * w; }
-  int64_t out_plane() const { return oh * ow; }
+  MASKOFF_HD int64_t in_plane() const { return h * w; }
+  MASKOFF_HD int64_t out_plane() const { return oh * ow; }
   int64_t grain() const { return kParallelGrain / std::max<int64_t>(1, out_plane() * k * k); }
 };
 
@@ -25,11 +27,12 @@ struct PoolWindow {
   // Extent of the window inside the padded input (what count_include_pad divides by).
   int64_t padded_count;
 };
-inline PoolWindow pool_window(const PoolGeom& g, int64_t oy, int64_t ox) {
+MASKOFF_HD PoolWindow pool_window(const PoolGeom& g, int64_t oy, int64_t ox) {
   const int64_t hs = oy * g.s - g.p, ws = ox * g.s - g.p;
-  const int64_t he = std::min(hs + g.k, g.h + g.p), we = std::min(ws + g.k, g.w + g.p);
-  return {std::max<int64_t>(hs, 0), std::min(he, g.h), std::max<int64_t>(ws, 0),
-          std::min(we, g.w), (he - hs) * (we - ws)};
+  const int64_t he = hs + g.k < g.h + g.p ? hs + g.k : g.h + g.p;
+  const int64_t we = ws + g.k < g.w + g.p ? ws + g.k : g.w + g.p;
+  return {hs > 0 ? hs : 0, he < g.h ? he : g.h, ws > 0 ? ws : 0, we < g.w ? we : g.w,
+          (he - hs) * (we - ws)};
 }
 
 // The window's maximum, NaN if it holds one (NaN propagates, as in PyTorch). Padding never
@@ -94,7 +97,7 @@ void max_pool2d_backward(const T* x, const T* dy, T* dx, int64_t planes, const P
       g.grain());
 }
 
-inline int64_t avg_divisor(const PoolWindow& win, bool count_include_pad) {
+MASKOFF_HD int64_t avg_divisor(const PoolWindow& win, bool count_include_pad) {
   return count_include_pad ? win.padded_count : (win.h1 - win.h0) * (win.w1 - win.w0);
 }
 
