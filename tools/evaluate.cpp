@@ -459,7 +459,7 @@ int main(int argc, char** argv) {
     std::printf("wrote %s/metrics.csv, metrics.json, report.html\n", out_dir.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "evaluate: %s\n", e.what());
+    std::fprintf(stderr, "evaluate: %s\n", message_of(e).c_str());
     return 1;
   }
 }

@@ -19,6 +19,7 @@
 #include "data/paths.h"
 #include "layers/shape_ops.h"
 #include "models/landmark_net.h"
+#include "tensor/error.h"
 #include "tensor/parallel.h"
 
 using namespace maskoff;
@@ -170,7 +171,7 @@ int main(int argc, char** argv) {
                   best->crop.x0, best->crop.y0, best->crop.size, best->nme, scores[0].nme);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "landmark_crop_probe: error: %s\n", e.what());
+    std::fprintf(stderr, "landmark_crop_probe: error: %s\n", message_of(e).c_str());
     return 1;
   }
 }

@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     std::cout << format_summary(s);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "make_masked_dataset: error: %s\n", e.what());
+    std::fprintf(stderr, "make_masked_dataset: error: %s\n", message_of(e).c_str());
     return 1;
   }
 }

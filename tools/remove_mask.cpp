@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "remove_mask: %s\n", e.what());
+    std::fprintf(stderr, "remove_mask: %s\n", message_of(e).c_str());
     return 1;
   }
 }

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
                  r.checkpoint.c_str());
     return r.interrupted ? 130 : 0;
   } catch (const std::exception& e) {
-    std::cerr << "train_pix2pix: " << e.what() << "\n";
+    std::cerr << "train_pix2pix: " << message_of(e) << "\n";
     return 1;
   }
 }

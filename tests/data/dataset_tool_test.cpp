@@ -73,6 +73,25 @@ int count_lines(const std::string& path) {
   return n;
 }
 
+// A file that cannot be read is listed with the reader's message; the source location of
+// the check that refused it is kept apart, in summary.json.
+TEST(DatasetTool, SkippedFilesKeepTheReasonAndItsSourceLocationApart) {
+  TempDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  fs::create_directories(in);
+  const std::string text = "not an image\n";
+  write_bytes(in + "/text.jpg", std::vector<uint8_t>(text.begin(), text.end()));
+  const DatasetSummary s = build_masked_dataset(options(in, out, 1));
+  ASSERT_EQ(s.unreadable.size(), 1u);
+  const Skipped& u = s.unreadable[0];
+  EXPECT_NE(u.reason.find("text.jpg"), std::string::npos) << u.reason;
+  EXPECT_EQ(u.reason.find(" ["), std::string::npos) << u.reason;
+  EXPECT_NE(u.where.find(".cpp:"), std::string::npos) << u.where;
+  std::ifstream sj(out + "/summary.json");
+  const std::string json((std::istreambuf_iterator<char>(sj)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"where\": \"" + u.where + "\""), std::string::npos) << json;
+}
+
 TEST(DatasetTool, EndToEndOnExamplePhotos) {
   TempDir dir;
   const std::string in = make_inputs(dir), out = dir / "out";
