@@ -26,9 +26,9 @@
 #include "metrics/metrics.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
+#include "train/device.h"
 #include "train/inference.h"
 #include "train/paired_data.h"
-#include "train/train_loop.h"
 
 using namespace maskoff;
 namespace dt = maskoff::data;

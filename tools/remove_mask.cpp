@@ -20,8 +20,8 @@
 #include "data/warp.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
+#include "train/device.h"
 #include "train/inference.h"
-#include "train/train_loop.h"
 
 using namespace maskoff;
 namespace dt = maskoff::data;

@@ -63,11 +63,25 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
   return o;
 }
 
-void TrainOptions::validate() const {
-  MASKOFF_CHECK(gan_mode == "vanilla" || gan_mode == "lsgan",
-                "--gan-mode must be vanilla or lsgan, got '" << gan_mode << "'");
-  MASKOFF_CHECK(landmark_loss == "none" || landmark_loss == "cnn" || landmark_loss == "dlib",
-                "--landmark-loss must be none, cnn or dlib, got '" << landmark_loss << "'");
+namespace {
+// The choice named `word` among `names` (in the enum's order), or an Error naming the flag
+// and the words it accepts.
+template <class Enum, size_t N>
+Enum parse_word(const char* flag, const std::string& word, const char* const (&names)[N]) {
+  std::string accepted;
+  for (size_t i = 0; i < N; ++i) {
+    if (word == names[i]) return static_cast<Enum>(i);
+    accepted += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + names[i];
+  }
+  MASKOFF_FAIL(flag << " must be " << accepted << ", got '" << word << "'");
+}
+}  // namespace
+
+TrainChoices TrainOptions::validate() const {
+  TrainChoices c;
+  c.gan_mode = parse_word<GanMode>("--gan-mode", gan_mode, {"vanilla", "lsgan"});
+  c.landmark_loss =
+      parse_word<LandmarkLoss>("--landmark-loss", landmark_loss, {"none", "cnn", "dlib"});
   MASKOFF_CHECK(device == "auto" || device == "cpu" || device == "cuda",
                 "--device must be auto, cpu or cuda, got '" << device << "'");
   MASKOFF_CHECK(landmark_crop.empty() ||
@@ -79,14 +93,14 @@ void TrainOptions::validate() const {
   MASKOFF_CHECK(epochs >= 0 && epochs_decay >= 0 && epochs + epochs_decay > 0,
                 "--epochs and --epochs-decay must be non-negative with a positive sum");
   MASKOFF_CHECK(steps >= 0, "--steps must be non-negative, got " << steps);
-  MASKOFF_CHECK(on_nonfinite == "stop" || on_nonfinite == "skip",
-                "--on-nonfinite must be stop or skip, got '" << on_nonfinite << "'");
+  c.on_nonfinite = parse_word<OnNonFinite>("--on-nonfinite", on_nonfinite, {"stop", "skip"});
   MASKOFF_CHECK(max_nonfinite_skips >= 1,
                 "--max-nonfinite-skips must be at least 1, got " << max_nonfinite_skips);
   MASKOFF_CHECK(lr > 0, "--lr must be positive, got " << lr);
   MASKOFF_CHECK(ngf >= 1 && ndf >= 1 && n_layers_d >= 1, "--ngf, --ndf and the D depth must be positive");
   MASKOFF_CHECK(resolution >= 32 && (resolution & (resolution - 1)) == 0,
                 "--resolution must be a power of two of at least 32, got " << resolution);
+  return c;
 }
 
 double lr_factor(const TrainOptions& o, int64_t epoch) {

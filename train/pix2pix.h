@@ -99,6 +99,7 @@ class Pix2Pix {
   bool update(Adam& opt, const std::string& net, const Module& m);
 
   TrainOptions opts_;
+  TrainChoices choices_;  // opts_'s word-valued options, parsed
   Device device_;
   std::shared_ptr<models::UNetGenerator> g_;
   std::shared_ptr<models::PatchGANDiscriminator> d_;
