@@ -22,19 +22,6 @@ struct ConvCase {
   bool bias;
 };
 
-Conv2dOptions opts(int64_t sh, int64_t sw, int64_t top, int64_t bottom, int64_t left,
-                   int64_t right, int64_t groups = 1) {
-  Conv2dOptions o;
-  o.stride_h = sh;
-  o.stride_w = sw;
-  o.pad_top = top;
-  o.pad_bottom = bottom;
-  o.pad_left = left;
-  o.pad_right = right;
-  o.groups = groups;
-  return o;
-}
-
 void check_conv(const ConvCase& c) {
   SCOPED_TRACE(c.name);
   const uint64_t seed = fresh_seed();
@@ -57,11 +44,13 @@ TEST(CudaConv, Conv2dShapesStridesAndPadding) {
       {"PatchGAN head 4x4 s1 p1 to one channel", 1, 16, 9, 9, 1, 4, 4, Conv2dOptions::make(1, 1),
        true},
       {"1x1 pointwise", 2, 7, 5, 6, 9, 1, 1, Conv2dOptions::make(1, 0), true},
-      {"5x3 kernel, stride 2x3", 2, 4, 15, 17, 6, 5, 3, opts(2, 3, 2, 2, 1, 1), true},
+      {"5x3 kernel, stride 2x3", 2, 4, 15, 17, 6, 5, 3, Conv2dOptions::make(2, 3, 2, 2, 1, 1),
+       true},
       {"stride leaves the last rows unused", 1, 3, 8, 10, 4, 3, 3, Conv2dOptions::make(2, 0),
        true},
-      {"asymmetric padding", 2, 3, 9, 8, 5, 3, 3, opts(1, 1, 0, 2, 1, 0), true},
-      {"asymmetric padding with stride", 2, 4, 12, 11, 3, 4, 4, opts(2, 2, 1, 2, 2, 1), false},
+      {"asymmetric padding", 2, 3, 9, 8, 5, 3, 3, Conv2dOptions::make(1, 1, 0, 2, 1, 0), true},
+      {"asymmetric padding with stride", 2, 4, 12, 11, 3, 4, 4,
+       Conv2dOptions::make(2, 2, 1, 2, 2, 1), false},
       {"padding wider than the kernel", 1, 2, 6, 6, 3, 1, 1, Conv2dOptions::make(1, 1), true},
       {"TensorFlow same, stride 2, even input", 2, 3, 16, 16, 4, 3, 3,
        Conv2dOptions::tf_same(16, 16, 3, 3, 2), true},

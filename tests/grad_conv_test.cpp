@@ -87,19 +87,6 @@ struct ConvCase {
   bool bias = true;
 };
 
-Conv2dOptions pads(int64_t sh, int64_t sw, int64_t t, int64_t b, int64_t l, int64_t r,
-                   int64_t groups = 1) {
-  Conv2dOptions o;
-  o.stride_h = sh;
-  o.stride_w = sw;
-  o.pad_top = t;
-  o.pad_bottom = b;
-  o.pad_left = l;
-  o.pad_right = r;
-  o.groups = groups;
-  return o;
-}
-
 void check_conv(const ConvCase& c, uint64_t seed) {
   Generator g(seed);
   Tensor x = leaf(c.x, g), w = leaf(c.w, g, 0.5);
@@ -139,10 +126,10 @@ TEST(ConvGrad, Kernel5Stride3Pad2) {
   check_conv({{1, 2, 9, 11}, {3, 2, 5, 5}, Conv2dOptions::make(3, 2)}, 9);
 }
 TEST(ConvGrad, AsymmetricPadding) {
-  check_conv({{1, 2, 7, 9}, {3, 2, 3, 3}, pads(2, 2, 0, 2, 1, 0)}, 10);
+  check_conv({{1, 2, 7, 9}, {3, 2, 3, 3}, Conv2dOptions::make(2, 2, 0, 2, 1, 0)}, 10);
 }
 TEST(ConvGrad, RectangularKernelMixedStrides) {
-  check_conv({{1, 2, 6, 7}, {3, 2, 2, 3}, pads(1, 2, 1, 0, 0, 2)}, 11);
+  check_conv({{1, 2, 6, 7}, {3, 2, 2, 3}, Conv2dOptions::make(1, 2, 1, 0, 0, 2)}, 11);
 }
 TEST(ConvGrad, Groups2) {
   check_conv({{1, 4, 6, 7}, {6, 2, 3, 3}, Conv2dOptions::make(1, 1, 2)}, 12);
@@ -163,13 +150,13 @@ TEST(ConvGrad, DepthwiseMultiplier2NoBias) {
   check_conv({{1, 3, 6, 7}, {6, 1, 3, 3}, Conv2dOptions::make(1, 1, 3), false}, 17);
 }
 TEST(ConvGrad, DepthwiseKernel5Stride3Asymmetric) {
-  check_conv({{2, 2, 9, 8}, {2, 1, 5, 5}, pads(3, 3, 2, 1, 0, 2, 2)}, 18);
+  check_conv({{2, 2, 9, 8}, {2, 1, 5, 5}, Conv2dOptions::make(3, 3, 2, 1, 0, 2, 2)}, 18);
 }
 TEST(ConvGrad, SingleOutputChannelPatchGanHead) {  // direct loops: one output channel
   check_conv({{2, 3, 7, 9}, {1, 3, 4, 4}, Conv2dOptions::make(1, 1)}, 21);
 }
 TEST(ConvGrad, Groups2OneOutputPerGroup) {
-  check_conv({{1, 4, 6, 7}, {2, 2, 3, 3}, pads(2, 1, 1, 0, 2, 1, 2)}, 22);
+  check_conv({{1, 4, 6, 7}, {2, 2, 3, 3}, Conv2dOptions::make(2, 1, 1, 0, 2, 1, 2)}, 22);
 }
 TEST(ConvGrad, NoBiasBatch3) {
   check_conv({{3, 2, 5, 6}, {3, 2, 3, 3}, Conv2dOptions::make(1, 0), false}, 19);
@@ -304,7 +291,8 @@ TEST(ConvForward, HandComputed2x2Kernel) {
                         {1 * 4, 2 * 3 + 3 * 4, 4 * 2 + 7 * 4, 5 * 1 + 6 * 2 + 8 * 3 + 9 * 4},
                         1e-12));
   // Padding only at the bottom/right: the last window reads one zero row and column.
-  EXPECT_TRUE(all_close(conv2d(x, w, Tensor(), pads(2, 2, 0, 1, 0, 1)).to_vector<double>(),
+  const Conv2dOptions bottom_right = Conv2dOptions::make(2, 2, 0, 1, 0, 1);
+  EXPECT_TRUE(all_close(conv2d(x, w, Tensor(), bottom_right).to_vector<double>(),
                         {37, 3 * 1 + 6 * 3, 7 * 1 + 8 * 2, 9 * 1}, 1e-12));
 }
 

@@ -88,17 +88,19 @@ void tint(dt::Image& img, const dt::RegionWeights& region) {
     }
 }
 
-// "LEFT,TOP,RIGHT,BOTTOM" in photo pixels.
-dt::FaceBox parse_box(const std::string& s) {
-  std::istringstream in(s);
-  dt::FaceBox b;
-  char c1 = 0, c2 = 0, c3 = 0;
-  in >> b.left >> c1 >> b.top >> c2 >> b.right >> c3 >> b.bottom;
-  MASKOFF_CHECK(in && c1 == ',' && c2 == ',' && c3 == ',' && (in >> std::ws).eof(),
-                "--face: expected LEFT,TOP,RIGHT,BOTTOM in pixels, got '" << s << "'");
-  MASKOFF_CHECK(b.right > b.left && b.bottom > b.top, "--face: empty box '" << s << "'");
-  b.score = INFINITY;
-  return b;
+// The boxes of the --face options, each split at its commas by CLI11: LEFT, TOP, RIGHT,
+// BOTTOM in photo pixels.
+std::vector<dt::FaceBox> given_boxes(const std::vector<std::vector<int>>& given) {
+  std::vector<dt::FaceBox> boxes;
+  for (const std::vector<int>& v : given) {
+    MASKOFF_CHECK(v.size() == 4, "--face: expected LEFT,TOP,RIGHT,BOTTOM in pixels, got "
+                                     << v.size() << " numbers");
+    const dt::FaceBox b{v[0], v[1], v[2], v[3], INFINITY};
+    MASKOFF_CHECK(b.right > b.left && b.bottom > b.top,
+                  "--face: empty box " << v[0] << "," << v[1] << "," << v[2] << "," << v[3]);
+    boxes.push_back(b);
+  }
+  return boxes;
 }
 
 }  // namespace
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
       "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are placed by the\n"
       "face-shape model stored in the checkpoint."};
   std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
-  std::vector<std::string> face_boxes;
+  std::vector<std::vector<int>> face_boxes;
   double dilate = 0.04, feather = 0.08;
   int threads = 0;
   dt::MaskedFaceOptions find;
@@ -146,6 +148,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--face", face_boxes,
                  "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
+      ->delimiter(',')
       ->take_all();
   app.add_option("--overlay", overlay,
                  "also write a PNG of the photo showing the face boxes (green kept, red rejected), the landmarks "
@@ -182,8 +185,8 @@ int main(int argc, char** argv) {
     if (face_boxes.empty()) {
       candidates = dt::find_masked_faces(analyzer, photo, shape, find);
     } else {
-      for (const std::string& s : face_boxes) {
-        dt::FoundFace f = dt::face_at(analyzer, photo, parse_box(s), shape);
+      for (const dt::FaceBox& box : given_boxes(face_boxes)) {
+        dt::FoundFace f = dt::face_at(analyzer, photo, box, shape);
         f.accepted = true;
         candidates.push_back(f);
       }
