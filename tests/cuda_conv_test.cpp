@@ -7,13 +7,8 @@
 #include "cuda/conv.h"
 #endif
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::compare_with_cpu;
-using testing::fresh_seed;
-using testing::kTolConv;
-using testing::random_leaf;
-using Inputs = std::vector<Tensor>;
 
 struct ConvCase {
   const char* name;
@@ -169,4 +164,4 @@ TEST(CudaConv, PlanAndAlgorithmFoundOncePerGeometry) {
 #endif
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

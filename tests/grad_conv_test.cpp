@@ -8,11 +8,8 @@
 #include "tensor/parallel.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
 
 // ---- direct references, straight from the definitions --------------------------------------
 
@@ -277,7 +274,6 @@ TEST(ConvGrad, EmptyBatchGivesZeroWeightGradient) {
 
 // ---- hand-computed forward cases ------------------------------------------------------------
 
-using testing::f64;
 
 TEST(ConvForward, HandComputed2x2Kernel) {
   Tensor x = f64({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3});
@@ -563,4 +559,4 @@ TEST(ConvErrors, ClearMessagesNamingShapes) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

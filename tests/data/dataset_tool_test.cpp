@@ -14,13 +14,8 @@
 
 namespace fs = std::filesystem;
 
-namespace maskoff::data {
+namespace maskoff::data::testing {
 namespace {
-
-using testing::kDlibExamples;
-using testing::read_bytes;
-using testing::TempDir;
-using testing::write_bytes;
 
 // Sorted names fix the id order: a_* (3 faces) ... then files that yield nothing.
 std::string make_inputs(const TempDir& dir) {
@@ -437,4 +432,4 @@ TEST(DatasetTool, CommandLine) {
 }
 
 }  // namespace
-}  // namespace maskoff::data
+}  // namespace maskoff::data::testing
