@@ -30,52 +30,41 @@ Data make_data(const benchmark::State& st) {
   return data;
 }
 
-void finish(benchmark::State& st, const Data& data) {
+// Times visit(x, d, c, add) channel after channel, where visit calls add(value) for each of
+// channel c's values; add accumulates the sum and the sum of squares in double.
+template <class Visit>
+void channel_sums(benchmark::State& st, Visit visit) {
+  const Data data = make_data(st);
+  for (auto _ : st) {
+    for (int64_t c = 0; c < data.d.c; ++c) {
+      double s1 = 0, s2 = 0;
+      visit(data.x.data(), data.d, c, [&](double u) {
+        s1 += u;
+        s2 += u * u;
+      });
+      benchmark::DoNotOptimize(s1);
+      benchmark::DoNotOptimize(s2);
+    }
+  }
   st.SetItemsProcessed(st.iterations() * static_cast<int64_t>(data.x.size()));
   st.counters["per_channel"] = static_cast<double>(data.d.per_channel());
 }
 
 // j = 0 .. N*H*W - 1 through at(c, j), as a CUDA thread indexes.
 void BM_ChannelSumsByIndex(benchmark::State& st) {
-  const Data data = make_data(st);
-  const cpu::BatchNormDims d = data.d;
-  const float* x = data.x.data();
-  for (auto _ : st) {
-    for (int64_t c = 0; c < d.c; ++c) {
-      double s1 = 0, s2 = 0;
-      for (int64_t j = 0; j < d.per_channel(); ++j) {
-        const double u = x[d.at(c, j)];
-        s1 += u;
-        s2 += u * u;
-      }
-      benchmark::DoNotOptimize(s1);
-      benchmark::DoNotOptimize(s2);
-    }
-  }
-  finish(st, data);
+  channel_sums(st, [](const float* x, const cpu::BatchNormDims& d, int64_t c, auto add) {
+    for (int64_t j = 0; j < d.per_channel(); ++j) add(x[d.at(c, j)]);
+  });
 }
 
 // A loop over the images, then over the plane, as the CPU kernel walks.
 void BM_ChannelSumsByLoops(benchmark::State& st) {
-  const Data data = make_data(st);
-  const cpu::BatchNormDims d = data.d;
-  const float* x = data.x.data();
-  for (auto _ : st) {
-    for (int64_t c = 0; c < d.c; ++c) {
-      double s1 = 0, s2 = 0;
-      for (int64_t n = 0; n < d.n; ++n) {
-        const float* xp = x + (n * d.c + c) * d.hw;
-        for (int64_t i = 0; i < d.hw; ++i) {
-          const double u = xp[i];
-          s1 += u;
-          s2 += u * u;
-        }
-      }
-      benchmark::DoNotOptimize(s1);
-      benchmark::DoNotOptimize(s2);
+  channel_sums(st, [](const float* x, const cpu::BatchNormDims& d, int64_t c, auto add) {
+    for (int64_t n = 0; n < d.n; ++n) {
+      const float* xp = x + (n * d.c + c) * d.hw;
+      for (int64_t i = 0; i < d.hw; ++i) add(xp[i]);
     }
-  }
-  finish(st, data);
+  });
 }
 
 // The U-Net's batch norms at batch 1 and 16: after enc2 (128 channels of 64x64) and in the

@@ -66,8 +66,9 @@ int64_t window_argmax(const T* plane, const PoolGeom& g, const PoolWindow& win) 
   return win.h0 * g.w + win.w0;  // unreachable: m is one of the values
 }
 
-template <class T>
-void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
+// y = reduce(plane, window) for every output window of every plane.
+template <class T, class Reduce>
+void pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g, Reduce reduce) {
   parallel_for(
       planes,
       [&](int64_t pl) {
@@ -75,9 +76,15 @@ void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
         T* yp = y + pl * g.out_plane();
         for (int64_t oy = 0; oy < g.oh; ++oy)
           for (int64_t ox = 0; ox < g.ow; ++ox)
-            yp[oy * g.ow + ox] = window_max(xp, g, pool_window(g, oy, ox));
+            yp[oy * g.ow + ox] = reduce(xp, pool_window(g, oy, ox));
       },
       g.grain());
+}
+
+template <class T>
+void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
+  pool2d(x, y, planes, g,
+         [&](const T* xp, const PoolWindow& win) { return window_max(xp, g, win); });
 }
 
 // The gradient goes to each window's argmax, found again from x rather than stored.
@@ -103,21 +110,12 @@ MASKOFF_HD int64_t avg_divisor(const PoolWindow& win, bool count_include_pad) {
 
 template <class T>
 void avg_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g, bool count_include_pad) {
-  parallel_for(
-      planes,
-      [&](int64_t pl) {
-        const T* xp = x + pl * g.in_plane();
-        T* yp = y + pl * g.out_plane();
-        for (int64_t oy = 0; oy < g.oh; ++oy)
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            const PoolWindow win = pool_window(g, oy, ox);
-            T s = 0;
-            for (int64_t ih = win.h0; ih < win.h1; ++ih)
-              for (int64_t iw = win.w0; iw < win.w1; ++iw) s += xp[ih * g.w + iw];
-            yp[oy * g.ow + ox] = s / static_cast<T>(avg_divisor(win, count_include_pad));
-          }
-      },
-      g.grain());
+  pool2d(x, y, planes, g, [&](const T* xp, const PoolWindow& win) {
+    T s = 0;
+    for (int64_t ih = win.h0; ih < win.h1; ++ih)
+      for (int64_t iw = win.w0; iw < win.w1; ++iw) s += xp[ih * g.w + iw];
+    return s / static_cast<T>(avg_divisor(win, count_include_pad));
+  });
 }
 
 template <class T>
