@@ -1,6 +1,7 @@
 // Loss kernels. Forward: a deterministic two-pass sum in double (cuda/kernel_util.cuh)
 // whose last block writes the mean; each reads its inputs once (8 bytes per element, 12
-// with a mask), so a 256x256x3 batch-1 L1 costs ~1.6 MB of traffic: launch-bound, a few us.
+// with a mask), so a 256x256x3 batch-1 L1 costs ~1.6 MB of traffic: predicted launch-bound,
+// a few us, until cuda_ops_bench measures it on a GPU.
 // Backward: elementwise, scaled by gy[0] read on the device.
 #include "cuda/device_buffer.h"
 #include "cuda/kernel_util.cuh"

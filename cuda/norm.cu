@@ -1,8 +1,9 @@
 // Batch-norm kernels. Training forward and backward run one block per channel: the block
 // reduces its channel's N*H*W values in double (warp shuffles, fixed order), then, in the
 // same kernel, makes a second pass that writes y or dx, so statistics and normalisation are
-// fused and the second read usually hits L2. Traffic: forward reads x twice and writes y
-// (12 bytes per element), backward reads x and dy twice and writes dx (20 bytes).
+// fused and the second read should mostly hit L2 (predicted, until cuda_ops_bench measures
+// it). Traffic: forward reads x twice and writes y (12 bytes per element), backward reads x
+// and dy twice and writes dx (20 bytes).
 // Fixed statistics (eval) need no reduction and run one thread per element.
 #include "cuda/kernel_util.cuh"
 #include "cuda/norm.h"

@@ -1,8 +1,8 @@
 // Pooling kernels, one thread per output element forward. Backward is a gather, one
 // thread per input element summing the outputs whose window covers it, in the same
 // (row, column) order as the CPU's scatter: no atomics, and for max pooling the same
-// floating-point sums as the CPU. Memory bound: a 2x2/2 max pool moves 1.25 floats per
-// input element forward.
+// floating-point sums as the CPU. Predicted memory bound: a 2x2/2 max pool moves 1.25
+// floats per input element forward.
 #include "cuda/kernel_util.cuh"
 #include "cuda/pool.h"
 

@@ -29,7 +29,7 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
       ->capture_default_str();
   app.add_option("--landmark-weights", o.landmark_weights,
                  "folder of the 68-point network's .npy weights (default: $MASKOFF_SHARED or "
-                 "../shared /weights/face_landmark_68)");
+                 "../shared/weights/face_landmark_68)");
   app.add_option("--landmark-crop", o.landmark_crop,
                  "square crop X0 Y0 SIZE (fractions of the side) that the landmark network sees "
                  "(default: the lower-centre crop measured best on FFHQ-aligned faces)")
