@@ -73,28 +73,19 @@ TEST(CudaConv, EmptyBatchGivesZeroWeightAndBiasGradients) {
 struct DeconvCase {
   const char* name;
   int64_t n, cin, h, w, cout, k;
-  ConvTranspose2dOptions o;
+  ConvTranspose2dOptions o;  // {stride, padding, output_padding, groups}
   bool bias;
 };
-
-ConvTranspose2dOptions topts(int64_t stride, int64_t pad, int64_t out_pad, int64_t groups = 1) {
-  ConvTranspose2dOptions o;
-  o.stride = stride;
-  o.padding = pad;
-  o.output_padding = out_pad;
-  o.groups = groups;
-  return o;
-}
 
 TEST(CudaConv, ConvTranspose2dShapes) {
   MASKOFF_REQUIRE_CUDA();
   const DeconvCase cases[] = {
-      {"pix2pix 4x4 s2 p1 with bias", 2, 8, 7, 9, 3, 4, topts(2, 1, 0), true},
-      {"U-Net bottleneck from 1x1", 2, 16, 1, 1, 8, 4, topts(2, 1, 0), false},
-      {"3x3 s2 p1 output_padding 1", 2, 5, 6, 5, 4, 3, topts(2, 1, 1), true},
-      {"3x3 s1 p0", 1, 4, 5, 7, 6, 3, topts(1, 0, 0), true},
-      {"stride 3, output_padding above padding", 2, 3, 4, 5, 2, 2, topts(3, 0, 2), true},
-      {"groups 2", 2, 6, 5, 5, 4, 3, topts(2, 1, 1, 2), true},
+      {"pix2pix 4x4 s2 p1 with bias", 2, 8, 7, 9, 3, 4, {2, 1, 0}, true},
+      {"U-Net bottleneck from 1x1", 2, 16, 1, 1, 8, 4, {2, 1, 0}, false},
+      {"3x3 s2 p1 output_padding 1", 2, 5, 6, 5, 4, 3, {2, 1, 1}, true},
+      {"3x3 s1 p0", 1, 4, 5, 7, 6, 3, {1, 0, 0}, true},
+      {"stride 3, output_padding above padding", 2, 3, 4, 5, 2, 2, {3, 0, 2}, true},
+      {"groups 2", 2, 6, 5, 5, 4, 3, {2, 1, 1, 2}, true},
   };
   for (const DeconvCase& c : cases) {
     SCOPED_TRACE(c.name);
