@@ -411,7 +411,8 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   for (size_t i = 0; i < n_files; ++i) {
     const FileOutcome& o = outcomes[i];
     if (!o.unreadable.reason.empty()) s.unreadable.push_back(o.unreadable);
-    if (!o.failed.reason.empty()) s.failed.push_back(Skipped{files[i], o.failed.reason, o.failed.where});
+    if (!o.failed.reason.empty())
+      s.failed.push_back(Skipped{files[i], o.failed.reason, o.failed.where});
     if (o.no_face) s.no_face.push_back(Skipped{files[i], "no face found"});
     for (const auto& t : o.too_small) s.too_small.push_back(t);
     for (const auto& f : o.face_failed) s.failed.push_back(f);
@@ -421,8 +422,8 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   for (size_t id = 0; id < rows.size(); ++id) {
     if (!row_failed[id].reason.empty()) {
       const Skipped& f = row_failed[id];
-      s.failed.push_back(Skipped{files[row_file[id]],
-                                 "face " + format_id(static_cast<int64_t>(id)) + ": " + f.reason, f.where});
+      const std::string face = "face " + format_id(static_cast<int64_t>(id)) + ": ";
+      s.failed.push_back(Skipped{files[row_file[id]], face + f.reason, f.where});
       continue;
     }
     const ManifestRow& r = rows[id];
