@@ -42,8 +42,8 @@ void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   }
 }
 
-// Holds shared_ptrs: releasing a node during the walk drops its inputs, which may be the
-// last owners of the nodes further down.
+// Fails, naming the op, when a tensor the node saved (an input or its output) was written
+// in place after the forward pass: its gradient would be computed from the wrong values.
 void check_versions(const Node& node) {
   for (size_t i = 0; i < node.versions.size(); ++i) {
     const auto& [storage, version] = node.versions[i];
@@ -57,6 +57,8 @@ void check_versions(const Node& node) {
   }
 }
 
+// Holds shared_ptrs: releasing a node during the walk drops its inputs, which may be the
+// last owners of the nodes further down.
 std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
   std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> seen{root.get()};
@@ -141,9 +143,9 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
       Tensor g = std::move(found->second);
       pending.erase(found);
       check_versions(*node);
-      std::vector<bool> needs(node->inputs.size());
+      Needs needs(node->inputs.size());
       for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->inputs[i].requires_grad();
-      std::vector<Tensor> grads = node->backward(g, needs);
+      Grads grads = node->backward(g, needs);
       MASKOFF_CHECK(grads.size() == node->inputs.size(),
                     "node '" << node->name << "' returned " << grads.size() << " gradients for "
                              << node->inputs.size() << " inputs");

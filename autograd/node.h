@@ -12,12 +12,17 @@
 
 #include "tensor/tensor.h"
 
-namespace maskoff::autograd {
+namespace maskoff {
 
-// needs[i] tells the closure whether input i wants a gradient, so that expensive
-// unused gradients (e.g. conv input-gradient of the first layer) are skipped.
-using BackwardFn =
-    std::function<std::vector<Tensor>(const Tensor& grad_output, const std::vector<bool>& needs)>;
+// What a backward closure returns, one gradient per input (undefined where none is
+// needed), and what it is told: needs[i] says whether input i wants a gradient, so that
+// expensive unused gradients (e.g. conv input-gradient of the first layer) are skipped.
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
+namespace autograd {
+
+using BackwardFn = std::function<Grads(const Tensor& grad_output, const Needs& needs)>;
 
 struct Node {
   std::string name;
@@ -46,4 +51,5 @@ class NoGradGuard {
   bool prev_;
 };
 
-}  // namespace maskoff::autograd
+}  // namespace autograd
+}  // namespace maskoff

@@ -4,6 +4,10 @@
 // bandwidth measured at start-up (of_floor = floor / time: 1.0 = memory-bound at the copy
 // speed). Adam runs over the parameter list of the real U-Net-256 in one launch.
 //
+// It times; it does not check results. Its correctness check is the Cuda* tests
+// (tests/cuda_<family>_test.cpp), which compare every kernel timed here with its CPU
+// reference and which bench/gpu_check.sh runs on the same build before this program.
+//
 //   ./cuda_ops_bench [--benchmark_filter=BatchNorm] [--benchmark_format=json]
 #include <benchmark/benchmark.h>
 

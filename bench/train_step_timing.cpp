@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_step_timing: %s\n", e.what());
+    std::fprintf(stderr, "train_step_timing: %s\n", message_of(e).c_str());
     return 1;
   }
 }

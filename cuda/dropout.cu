@@ -1,5 +1,6 @@
 // Dropout mask kernel. Per element: one counter-based hash (two splitmix64 rounds, ~10
-// 64-bit multiplies) and 8 bytes of traffic; still memory bound on an H100.
+// 64-bit multiplies) and 8 bytes of traffic; predicted to stay memory bound on an H100
+// until cuda_ops_bench's Dropout measures it.
 #include "cuda/dropout.h"
 #include "cuda/kernel_util.cuh"
 #include "layers/cpu/dropout.h"

@@ -1,6 +1,7 @@
-// Elementwise kernels: one thread per element in a grid-stride loop. Each is memory
+// Elementwise kernels: one thread per element in a grid-stride loop. Each should be memory
 // bound: a unary op moves 8 bytes per element, a binary op 12, so at ~3 TB/s (H100 HBM3)
-// a 256x256x64 activation (4.2M elements) takes ~11 us (unary) or ~17 us (binary).
+// a 256x256x64 activation (4.2M elements) takes a predicted ~11 us (unary) or ~17 us
+// (binary), until cuda_ops_bench measures them on a GPU.
 #include "cuda/elementwise.h"
 #include "cuda/kernel_util.cuh"
 

@@ -1,6 +1,7 @@
 // Loss kernels. Forward: a deterministic two-pass sum in double (cuda/kernel_util.cuh)
 // whose last block writes the mean; each reads its inputs once (8 bytes per element, 12
-// with a mask), so a 256x256x3 batch-1 L1 costs ~1.6 MB of traffic: launch-bound, a few us.
+// with a mask), so a 256x256x3 batch-1 L1 costs ~1.6 MB of traffic: predicted launch-bound,
+// a few us, until cuda_ops_bench measures it on a GPU.
 // Backward: elementwise, scaled by gy[0] read on the device.
 #include "cuda/device_buffer.h"
 #include "cuda/kernel_util.cuh"
@@ -84,28 +85,23 @@ __global__ void l1_backward_kernel(const float* __restrict__ p, const float* __r
 }
 
 // ---- masked mean squared error ----
-struct Masked {
-  int64_t n, c, hw, mc;
-  __device__ int64_t mask_index(int64_t i) const {
-    const int64_t s = i % hw, nc = i / hw;
-    return mc == 1 ? (nc / c) * hw + s : i;
-  }
-  // Counts each mask value once per use in the denominator: a shared mask [N, 1, H, W]
-  // weighs all C channels, so it is counted (at channel 0) and multiplied by C later.
-  __device__ bool counts_weight(int64_t i) const { return mc != 1 || (i / hw) % c == 0; }
-};
+// Counts each mask value once per use in the denominator: a shared mask [N, 1, H, W]
+// weighs all C channels, so it is counted (at channel 0) and multiplied by C later.
+__device__ __forceinline__ bool counts_weight(const cpu::MaskedShape& sh, int64_t i) {
+  return sh.mc != 1 || (i / sh.hw) % sh.c == 0;
+}
 struct MaskedTerm {
   const float *p, *t, *m;
-  Masked sh;
+  cpu::MaskedShape sh;
   __device__ Sum2 operator()(int64_t i) const {
     const double w = m[sh.mask_index(i)];
     const double d = static_cast<double>(p[i]) - static_cast<double>(t[i]);
-    return {w * d * d, sh.counts_weight(i) ? w : 0.0};
+    return {w * d * d, counts_weight(sh, i) ? w : 0.0};
   }
 };
 struct MaskedFinish {
   float* y;
-  Masked sh;
+  cpu::MaskedShape sh;
   __device__ void operator()(double s, double w) const {
     const double denom = sh.mc == 1 ? w * static_cast<double>(sh.c) : w;
     y[0] = denom != 0.0 ? static_cast<float>(s / denom) : 0.f;
@@ -122,20 +118,18 @@ struct DenomFinish {
 };
 __global__ void masked_mse_backward_kernel(const float* __restrict__ p,
                                            const float* __restrict__ t,
-                                           const float* __restrict__ m, Masked sh,
+                                           const float* __restrict__ m, cpu::MaskedShape sh,
                                            const double* __restrict__ denom,
                                            const float* __restrict__ gy, float* __restrict__ dp,
                                            float* __restrict__ dt) {
   const double den = denom[0];
   const float k = den != 0.0 ? static_cast<float>(2.0 * static_cast<double>(gy[0]) / den) : 0.f;
-  MASKOFF_GRID_LOOP(i, sh.n * sh.c * sh.hw) {
+  MASKOFF_GRID_LOOP(i, sh.numel()) {
     const float g = k * m[sh.mask_index(i)] * (p[i] - t[i]);
     if (dp) dp[i] = g;
     if (dt) dt[i] = -g;
   }
 }
-
-Masked masked_of(const cpu::MaskedShape& sh) { return {sh.n, sh.c, sh.hw, sh.mc}; }
 
 // ---- mean distance between 2-D points (in double, as the CPU) ----
 struct DistanceTerm {
@@ -194,10 +188,9 @@ void l1_backward(const float* p, const float* t, const float* gy, int64_t n, flo
 
 void masked_mse(const float* p, const float* t, const float* m, const cpu::MaskedShape& sh,
                 float* y) {
-  const Masked s = masked_of(sh);
   const int64_t n = sh.numel();
   DeviceBuffer scratch(static_cast<size_t>(reduce_blocks(n)) * sizeof(Sum2));
-  sum_terms(n, MaskedTerm{p, t, m, s}, MaskedFinish{y, s}, scratch.as<Sum2>());
+  sum_terms(n, MaskedTerm{p, t, m, sh}, MaskedFinish{y, sh}, scratch.as<Sum2>());
 }
 
 void masked_mse_backward(const float* p, const float* t, const float* m,
@@ -210,7 +203,7 @@ void masked_mse_backward(const float* p, const float* t, const float* m,
   sum_terms(mask_n, MaskWeightTerm{m},
             DenomFinish{denom.as<double>(), sh.mc == 1 ? static_cast<double>(sh.c) : 1.0},
             scratch.as<Sum2>());
-  MASKOFF_LAUNCH(masked_mse_backward_kernel, grid_for(n), kThreads, 0, p, t, m, masked_of(sh),
+  MASKOFF_LAUNCH(masked_mse_backward_kernel, grid_for(n), kThreads, 0, p, t, m, sh,
                  denom.as<double>(), gy, dp, dt);
 }
 

@@ -1,8 +1,9 @@
 // Batch-norm kernels. Training forward and backward run one block per channel: the block
 // reduces its channel's N*H*W values in double (warp shuffles, fixed order), then, in the
 // same kernel, makes a second pass that writes y or dx, so statistics and normalisation are
-// fused and the second read usually hits L2. Traffic: forward reads x twice and writes y
-// (12 bytes per element), backward reads x and dy twice and writes dx (20 bytes).
+// fused and the second read should mostly hit L2 (predicted, until cuda_ops_bench measures
+// it). Traffic: forward reads x twice and writes y (12 bytes per element), backward reads x
+// and dy twice and writes dx (20 bytes).
 // Fixed statistics (eval) need no reduction and run one thread per element.
 #include "cuda/kernel_util.cuh"
 #include "cuda/norm.h"
@@ -13,19 +14,12 @@ namespace {
 
 constexpr int kBnThreads = 512;
 
-struct Dims {
-  int64_t n, c, hw;
-  __device__ int64_t at(int64_t channel, int64_t j) const {  // j-th value of the channel
-    return ((j / hw) * c + channel) * hw + j % hw;
-  }
-};
-
 __global__ void bn_train_kernel(const float* __restrict__ x, const float* __restrict__ gamma,
-                                const float* __restrict__ beta, float eps, Dims d,
+                                const float* __restrict__ beta, float eps, cpu::BatchNormDims d,
                                 float* __restrict__ y, float* __restrict__ mean,
                                 float* __restrict__ invstd, float* __restrict__ running_mean,
                                 float* __restrict__ running_var, double momentum) {
-  const int64_t c = blockIdx.x, m = d.n * d.hw;
+  const int64_t c = blockIdx.x, m = d.per_channel();
   // As the CPU: sums about the channel's first value, in double, so one pass gives the
   // variance without cancellation.
   const double shift = m > 0 ? static_cast<double>(x[c * d.hw]) : 0.0;
@@ -72,7 +66,8 @@ __global__ void bn_running_stats_kernel(const float* __restrict__ running_mean,
 
 __global__ void bn_apply_kernel(const float* __restrict__ x, const float* __restrict__ mean,
                                 const float* __restrict__ invstd, const float* __restrict__ gamma,
-                                const float* __restrict__ beta, Dims d, float* __restrict__ y) {
+                                const float* __restrict__ beta, cpu::BatchNormDims d,
+                                float* __restrict__ y) {
   MASKOFF_GRID_LOOP(i, d.n * d.c * d.hw) {
     const int64_t c = (i / d.hw) % d.c;
     const float scale = invstd[c] * (gamma ? gamma[c] : 1.f);
@@ -85,10 +80,10 @@ __global__ void bn_apply_kernel(const float* __restrict__ x, const float* __rest
 __global__ void bn_backward_kernel(const float* __restrict__ x, const float* __restrict__ dy,
                                    const float* __restrict__ mean,
                                    const float* __restrict__ invstd,
-                                   const float* __restrict__ gamma, bool batch_stats, Dims d,
-                                   float* __restrict__ dx, float* __restrict__ dgamma,
-                                   float* __restrict__ dbeta) {
-  const int64_t c = blockIdx.x, m = d.n * d.hw;
+                                   const float* __restrict__ gamma, bool batch_stats,
+                                   cpu::BatchNormDims d, float* __restrict__ dx,
+                                   float* __restrict__ dgamma, float* __restrict__ dbeta) {
+  const int64_t c = blockIdx.x, m = d.per_channel();
   const double mu = mean[c], is = invstd[c];
   double sum_dy = 0, sum_dy_xhat = 0;
   for (int64_t j = threadIdx.x; j < m; j += blockDim.x) {
@@ -118,7 +113,7 @@ __global__ void bn_backward_kernel(const float* __restrict__ x, const float* __r
 // Fixed statistics and only dx wanted: dx = gamma * invstd * dy, elementwise.
 __global__ void bn_backward_fixed_kernel(const float* __restrict__ dy,
                                          const float* __restrict__ invstd,
-                                         const float* __restrict__ gamma, Dims d,
+                                         const float* __restrict__ gamma, cpu::BatchNormDims d,
                                          float* __restrict__ dx) {
   MASKOFF_GRID_LOOP(i, d.n * d.c * d.hw) {
     const int64_t c = (i / d.hw) % d.c;
@@ -127,8 +122,6 @@ __global__ void bn_backward_fixed_kernel(const float* __restrict__ dy,
   }
 }
 
-Dims dims_of(const cpu::BatchNormDims& d) { return {d.n, d.c, d.hw}; }
-
 }  // namespace
 
 void batch_norm_train(const float* x, const float* gamma, const float* beta, float eps,
@@ -136,7 +129,7 @@ void batch_norm_train(const float* x, const float* gamma, const float* beta, flo
                       float* running_mean, float* running_var, double momentum) {
   if (d.c <= 0) return;
   MASKOFF_LAUNCH(bn_train_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, gamma, beta, eps,
-                 dims_of(d), y, mean, invstd, running_mean, running_var, momentum);
+                 d, y, mean, invstd, running_mean, running_var, momentum);
 }
 
 void batch_norm_eval(const float* x, const float* running_mean, const float* running_var,
@@ -148,7 +141,7 @@ void batch_norm_eval(const float* x, const float* running_mean, const float* run
   const int64_t total = d.n * d.c * d.hw;
   if (total <= 0) return;
   MASKOFF_LAUNCH(bn_apply_kernel, grid_for(total), kThreads, 0, x, mean, invstd, gamma, beta,
-                 dims_of(d), y);
+                 d, y);
 }
 
 void batch_norm_backward(const float* x, const float* dy, const float* mean,
@@ -159,10 +152,10 @@ void batch_norm_backward(const float* x, const float* dy, const float* mean,
     const int64_t total = d.n * d.c * d.hw;
     if (total <= 0 || !dx) return;
     MASKOFF_LAUNCH(bn_backward_fixed_kernel, grid_for(total), kThreads, 0, dy, invstd, gamma,
-                   dims_of(d), dx);
+                   d, dx);
   } else {
     MASKOFF_LAUNCH(bn_backward_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, dy, mean,
-                   invstd, gamma, batch_stats, dims_of(d), dx, dgamma, dbeta);
+                   invstd, gamma, batch_stats, d, dx, dgamma, dbeta);
   }
 }
 

@@ -3,7 +3,7 @@
 //  - few outputs, long rows: one block per output, the block striding over d;
 //  - many outputs: one thread per output walking d (consecutive threads read consecutive
 //    i, so the reads coalesce when inner is large).
-// All read x once (4 bytes per element): bandwidth bound.
+// All read x once (4 bytes per element): predicted bandwidth bound.
 #include "cuda/device_buffer.h"
 #include "cuda/kernel_util.cuh"
 #include "cuda/reduce.h"

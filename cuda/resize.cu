@@ -14,11 +14,7 @@ namespace maskoff::cuda {
 
 namespace {
 
-struct Tap {
-  int64_t i0, i1;
-  float l0, l1;
-};
-static_assert(sizeof(Tap) == sizeof(cpu::LerpTap<float>), "Tap mirrors cpu::LerpTap<float>");
+using Tap = cpu::LerpTap<float>;  // computed on the host (cpu::lerp_taps), read as they are
 
 // Outputs [lo, hi] (inclusive; empty when lo > hi) whose taps may name input i; every
 // output that names i lies inside, some inside may not.
@@ -26,12 +22,9 @@ struct Range {
   int64_t lo, hi;
 };
 
-struct Geom {
-  int64_t h, w, oh, ow;
-};
-
 __global__ void resize_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total,
-                              Geom g, const Tap* __restrict__ th, const Tap* __restrict__ tw) {
+                              cpu::ResizeGeom g, const Tap* __restrict__ th,
+                              const Tap* __restrict__ tw) {
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ox = idx % g.ow, oy = (idx / g.ow) % g.oh, pl = idx / (g.ow * g.oh);
     const Tap ty = th[oy], tx = tw[ox];
@@ -47,8 +40,9 @@ __device__ __forceinline__ float weight_of(const Tap& t, int64_t i) {
 }
 
 __global__ void resize_backward_kernel(const float* __restrict__ dy, float* __restrict__ dx,
-                                       int64_t total, Geom g, const Tap* __restrict__ th,
-                                       const Tap* __restrict__ tw, const Range* __restrict__ rh,
+                                       int64_t total, cpu::ResizeGeom g,
+                                       const Tap* __restrict__ th, const Tap* __restrict__ tw,
+                                       const Range* __restrict__ rh,
                                        const Range* __restrict__ rw) {
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ix = idx % g.w, iy = (idx / g.w) % g.h, pl = idx / (g.w * g.h);
@@ -70,7 +64,7 @@ __global__ void resize_backward_kernel(const float* __restrict__ dy, float* __re
 }
 
 // For each input index, the first and last output whose taps name it.
-std::vector<Range> ranges_for(const cpu::LerpTap<float>* taps, int64_t out, int64_t in) {
+std::vector<Range> ranges_for(const Tap* taps, int64_t out, int64_t in) {
   std::vector<Range> r(static_cast<size_t>(in), Range{0, -1});
   for (int64_t o = 0; o < out; ++o) {
     for (int64_t i : {taps[o].i0, taps[o].i1}) {
@@ -104,10 +98,10 @@ void resize_bilinear(const float* x, float* y, int64_t planes, const cpu::Resize
   if (total <= 0) return;
   DeviceBuffer table(padded(g.oh * sizeof(Tap)) + padded(g.ow * sizeof(Tap)));
   char* at = table.as<char>();
-  const Tap* th = put(at, reinterpret_cast<const Tap*>(taps_h), static_cast<size_t>(g.oh));
-  const Tap* tw = put(at, reinterpret_cast<const Tap*>(taps_w), static_cast<size_t>(g.ow));
+  const Tap* th = put(at, taps_h, static_cast<size_t>(g.oh));
+  const Tap* tw = put(at, taps_w, static_cast<size_t>(g.ow));
   MASKOFF_LAUNCH(resize_kernel, grid_for(total), kThreads, 0, x, y, total,
-                 Geom{g.h, g.w, g.oh, g.ow}, th, tw);
+                 g, th, tw);
 }
 
 void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
@@ -120,12 +114,12 @@ void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
   DeviceBuffer table(padded(g.oh * sizeof(Tap)) + padded(g.ow * sizeof(Tap)) +
                      padded(g.h * sizeof(Range)) + padded(g.w * sizeof(Range)));
   char* at = table.as<char>();
-  const Tap* th = put(at, reinterpret_cast<const Tap*>(taps_h), static_cast<size_t>(g.oh));
-  const Tap* tw = put(at, reinterpret_cast<const Tap*>(taps_w), static_cast<size_t>(g.ow));
+  const Tap* th = put(at, taps_h, static_cast<size_t>(g.oh));
+  const Tap* tw = put(at, taps_w, static_cast<size_t>(g.ow));
   const Range* drh = put(at, rh.data(), rh.size());
   const Range* drw = put(at, rw.data(), rw.size());
   MASKOFF_LAUNCH(resize_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total,
-                 Geom{g.h, g.w, g.oh, g.ow}, th, tw, drh, drw);
+                 g, th, tw, drh, drw);
 }
 
 }  // namespace maskoff::cuda

@@ -11,6 +11,9 @@
 #include "tensor/backend.h"
 
 namespace maskoff::cuda {
+std::string cuda_error_text(cudaError_t s) {
+  return std::string(cudaGetErrorName(s)) + " (" + cudaGetErrorString(s) + ")";
+}
 const char* cublas_status_name(cublasStatus_t s) {
   switch (s) {
     case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";

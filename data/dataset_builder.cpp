@@ -31,14 +31,11 @@ namespace {
 constexpr uint64_t kTypeStream = 0x6d61736b74797065ULL;  // mask type order per block
 constexpr uint64_t kFaceStream = 0x66616365636f6c72ULL;  // per-face tint / texture choices
 
-// Error text without the " [file.cpp:123]" source location that MASKOFF_CHECK appends.
-std::string reason_of(const std::exception& e) {
-  std::string s = e.what();
-  if (!s.empty() && s.back() == ']') {
-    size_t open = s.rfind(" [");
-    if (open != std::string::npos) s.erase(open);
-  }
-  return s;
+// A file or face that an exception refused: the error's message (after `prefix`) and, for
+// a maskoff::Error, the source location that raised it.
+Skipped refused(const std::string& path, const std::string& prefix, const std::exception& e) {
+  const auto* err = dynamic_cast<const Error*>(&e);
+  return Skipped{path, prefix + message_of(e), err ? err->where() : ""};
 }
 
 // What one input file produced.
@@ -47,7 +44,7 @@ struct FileOutcome {
   std::vector<AlignedFace> faces;
   std::vector<Skipped> too_small;
   std::vector<Skipped> face_failed;  // single faces whose landmarks or alignment threw
-  std::string unreadable, failed;  // reasons, empty when not applicable
+  Skipped unreadable, failed;      // reason empty when not applicable
   bool no_face = false;
   int64_t remaining = 0;           // faces not yet written (progress)
 };
@@ -71,7 +68,7 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
                 models::FaceDetector* cnn, FileOutcome& out) {
   if (opt.aligned) {
     if (img.width != img.height) {
-      out.failed = "not square (" + std::to_string(img.width) + "x" + std::to_string(img.height) +
+      out.failed.reason = "not square (" + std::to_string(img.width) + "x" + std::to_string(img.height) +
                    "): --aligned expects square FFHQ-style crops";
       return;
     }
@@ -124,7 +121,7 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
     } catch (const std::exception& e) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): ", k + 1, b.left, b.top);
-      out.face_failed.push_back(Skipped{path, buf + reason_of(e)});
+      out.face_failed.push_back(refused(path, buf, e));
     }
   }
 }
@@ -136,7 +133,7 @@ FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, Fac
   try {
     img = read_image(path);
   } catch (const std::exception& e) {  // maskoff::Error, or bad_alloc for an absurd size
-    out.unreadable = reason_of(e);
+    out.unreadable = refused(path, "", e);
     return out;
   }
   // One odd photo (degenerate landmarks, a dlib error) must not end the run.
@@ -147,7 +144,7 @@ FileOutcome analyse_file(const std::string& path, const DatasetOptions& opt, Fac
     out.too_small.clear();
     out.face_failed.clear();
     out.no_face = false;
-    out.failed = reason_of(e);
+    out.failed = refused(path, "", e);
   }
   return out;
 }
@@ -219,7 +216,7 @@ namespace {
 // when mask synthesis refused the face. Output errors throw (they end the run).
 ManifestRow write_face(const FaceJob& job, const std::string& source, const DatasetOptions& opt,
                        const std::vector<MaskType>& types, const std::vector<std::string>& texture_paths,
-                       const MaskSynthesizer& synth, const fs::path& root, std::string& failure) {
+                       const MaskSynthesizer& synth, const fs::path& root, Skipped& failure) {
   const std::string id = format_id(job.id);
   const MaskType type = choose_mask_type(types, opt.seed, job.id);
   Generator g(rng_bits(opt.seed ^ kFaceStream, static_cast<uint64_t>(job.id)));
@@ -228,7 +225,7 @@ ManifestRow write_face(const FaceJob& job, const std::string& source, const Data
   try {
     mf = synth.apply(job.face.image, job.face.landmarks, mo);
   } catch (const std::exception& e) {
-    failure = reason_of(e);
+    failure = refused(source, "", e);
     return ManifestRow{};
   }
   write_png((root / "masked" / (id + ".png")).string(), mf.masked);
@@ -327,7 +324,7 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   int64_t next_id = 0, faces_written = 0, files_done = 0;
   std::deque<FaceJob> jobs;
   std::vector<ManifestRow> rows;     // by id
-  std::vector<std::string> row_failed;  // by id: mask synthesis error, or empty
+  std::vector<Skipped> row_failed;      // by id: mask synthesis error, or an empty reason
   std::vector<size_t> row_file;         // by id: index into files, to name a failed face's photo
   std::exception_ptr fatal;
   int running = n_threads;
@@ -364,12 +361,12 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
           }
         }
         if (have_job) {
-          std::string failure;
+          Skipped failure;
           ManifestRow row = write_face(job, files[job.file], opt, types, texture_paths, synth, root, failure);
           std::lock_guard<std::mutex> lock(mu);
           rows[job.id] = std::move(row);
           row_failed[job.id] = std::move(failure);
-          if (row_failed[job.id].empty()) ++faces_written;
+          if (row_failed[job.id].reason.empty()) ++faces_written;
           finish_face(job.file);
           continue;
         }
@@ -436,8 +433,9 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   s.masks_source = synth.source_description();
   for (size_t i = 0; i < n_files; ++i) {
     const FileOutcome& o = outcomes[i];
-    if (!o.unreadable.empty()) s.unreadable.push_back(Skipped{files[i], o.unreadable});
-    if (!o.failed.empty()) s.failed.push_back(Skipped{files[i], o.failed});
+    if (!o.unreadable.reason.empty()) s.unreadable.push_back(o.unreadable);
+    if (!o.failed.reason.empty())
+      s.failed.push_back(Skipped{files[i], o.failed.reason, o.failed.where});
     if (o.no_face) s.no_face.push_back(Skipped{files[i], "no face found"});
     for (const auto& t : o.too_small) s.too_small.push_back(t);
     for (const auto& f : o.face_failed) s.failed.push_back(f);
@@ -445,9 +443,10 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   std::vector<ManifestRow> written;
   std::vector<int64_t> per_type(all_mask_types().size(), 0);
   for (size_t id = 0; id < rows.size(); ++id) {
-    if (!row_failed[id].empty()) {
-      s.failed.push_back(
-          Skipped{files[row_file[id]], "face " + format_id(static_cast<int64_t>(id)) + ": " + row_failed[id]});
+    if (!row_failed[id].reason.empty()) {
+      const Skipped& f = row_failed[id];
+      const std::string face = "face " + format_id(static_cast<int64_t>(id)) + ": ";
+      s.failed.push_back(Skipped{files[row_file[id]], face + f.reason, f.where});
       continue;
     }
     const ManifestRow& r = rows[id];
@@ -529,7 +528,8 @@ std::string summary_json(const DatasetSummary& s, const DatasetOptions& opt) {
     os << "  \"" << key << "\": [";
     for (size_t i = 0; i < v.size(); ++i)
       os << (i ? ",\n    " : "\n    ") << "{\"path\": \"" << json_escape(v[i].path) << "\", \"reason\": \""
-         << json_escape(v[i].reason) << "\"}";
+         << json_escape(v[i].reason) << "\""
+         << (v[i].where.empty() ? "" : ", \"where\": \"" + json_escape(v[i].where) + "\"") << "}";
     os << (v.empty() ? "]" : "\n  ]") << (last ? "\n" : ",\n");
   };
   list("no_face", s.no_face, false);

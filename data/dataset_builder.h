@@ -47,9 +47,12 @@ struct DatasetOptions {
 // masked/, real/, mask/ or landmarks/) and `overwrite` is false; with `overwrite`, clears it.
 void prepare_output_folder(const std::string& folder, bool overwrite);
 
-// A file (or one face in it) that produced no output, and why.
+// A file (or one face in it) that produced no output, and why; `where` is the source
+// location of the maskoff::Error that refused it, if one did (summary.json keeps it, the
+// printed summary shows the reason alone).
 struct Skipped {
   std::string path, reason;
+  std::string where = "";
 };
 
 struct DatasetSummary {

@@ -150,4 +150,16 @@ double inter_ocular_distance(const Landmarks& lm) {
   return std::hypot(r.x - l.x, r.y - l.y);
 }
 
+FaceBox landmark_box(const Landmarks& lm) {
+  double x0 = lm[0].x, y0 = lm[0].y, x1 = lm[0].x, y1 = lm[0].y;
+  for (const Point2& p : lm) {
+    x0 = std::min(x0, p.x);
+    x1 = std::max(x1, p.x);
+    y0 = std::min(y0, p.y);
+    y1 = std::max(y1, p.y);
+  }
+  return {static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0)),
+          static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), 1.0};
+}
+
 }  // namespace maskoff::data

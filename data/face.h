@@ -55,4 +55,9 @@ Point2 eye_centre_left(const Landmarks& lm);
 Point2 eye_centre_right(const Landmarks& lm);
 double inter_ocular_distance(const Landmarks& lm);
 
+// The smallest box of whole pixels around the points (score 1). Known landmarks' box stands
+// in for a detection where the face is known to be: dlib's predictor on a generated face
+// starts from the real face's box, as the detector misses small or damaged faces.
+FaceBox landmark_box(const Landmarks& lm);
+
 }  // namespace maskoff::data

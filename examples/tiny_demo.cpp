@@ -14,6 +14,7 @@
 #include "layers/modules.h"
 #include "losses/losses.h"
 #include "optim/adam.h"
+#include "tensor/error.h"
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tiny_demo: %s\n", e.what());
+    std::fprintf(stderr, "tiny_demo: %s\n", message_of(e).c_str());
     return 1;
   }
 }

@@ -14,15 +14,15 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 Conv2dOptions Conv2dOptions::make(int64_t stride, int64_t padding, int64_t groups) {
-  Conv2dOptions o;
-  o.stride_h = o.stride_w = stride;
-  o.pad_top = o.pad_bottom = o.pad_left = o.pad_right = padding;
-  o.groups = groups;
-  return o;
+  return make(stride, stride, padding, padding, padding, padding, groups);
+}
+
+Conv2dOptions Conv2dOptions::make(int64_t stride_h, int64_t stride_w, int64_t pad_top,
+                                  int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
+                                  int64_t groups) {
+  return {stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right, groups};
 }
 
 Conv2dOptions Conv2dOptions::tf_same(int64_t in_h, int64_t in_w, int64_t kh, int64_t kw,

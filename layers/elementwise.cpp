@@ -10,8 +10,6 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 Tensor add(const Tensor& a, const Tensor& b) {
   check_binary(a, b, "add");

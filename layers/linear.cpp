@@ -15,8 +15,6 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 // out [m, n] = op(a) op(b), with the same storage conventions as cpu::gemm.

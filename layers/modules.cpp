@@ -20,6 +20,21 @@ void check_groups(int64_t in, int64_t out, int64_t groups, const char* layer) {
                 layer << ": channels " << in << " -> " << out << " are not divisible by groups "
                       << groups);
 }
+// What Conv2d and ConvTranspose2d ask of their sizes, before their own checks.
+void check_conv_sizes(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t padding,
+                      const char* layer) {
+  check_positive(in, layer, "in_channels");
+  check_positive(out, layer, "out_channels");
+  check_positive(k, layer, "kernel");
+  check_positive(stride, layer, "stride");
+  MASKOFF_CHECK(padding >= 0, layer << ": padding must be >= 0, got " << padding);
+}
+// PyTorch's default initialisation of a layer's weight and bias, U(+-1/sqrt(fan_in)).
+void init_weight_and_bias_(const Tensor& weight, const Tensor& bias, Generator& gen,
+                           int64_t fan_in) {
+  init_default_uniform_(weight, gen, fan_in);
+  if (bias.defined()) init_default_uniform_(bias, gen, fan_in);
+}
 }  // namespace
 
 // ---- Conv2d -----------------------------------------------------------------------------
@@ -33,11 +48,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, int64_t strid
       stride(stride_),
       padding(padding_),
       groups(groups_) {
-  check_positive(in, "Conv2d", "in_channels");
-  check_positive(out, "Conv2d", "out_channels");
-  check_positive(k, "Conv2d", "kernel");
-  check_positive(stride, "Conv2d", "stride");
-  MASKOFF_CHECK(padding >= 0, "Conv2d: padding must be >= 0, got " << padding);
+  check_conv_sizes(in, out, k, stride, padding, "Conv2d");
   check_groups(in, out, groups, "Conv2d");
   weight = register_parameter("weight", empty({out, in / groups, k, k}, dtype));
   if (with_bias) bias = register_parameter("bias", empty({out}, dtype));
@@ -45,9 +56,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, Generator& gen, int64_t strid
 }
 
 void Conv2d::reset_parameters(Generator& gen) {
-  int64_t fan_in = in_channels / groups * kernel * kernel;
-  init_default_uniform_(weight, gen, fan_in);
-  if (bias.defined()) init_default_uniform_(bias, gen, fan_in);
+  init_weight_and_bias_(weight, bias, gen, in_channels / groups * kernel * kernel);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
@@ -67,11 +76,7 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& 
       padding(padding_),
       output_padding(output_padding_),
       groups(groups_) {
-  check_positive(in, "ConvTranspose2d", "in_channels");
-  check_positive(out, "ConvTranspose2d", "out_channels");
-  check_positive(k, "ConvTranspose2d", "kernel");
-  check_positive(stride, "ConvTranspose2d", "stride");
-  MASKOFF_CHECK(padding >= 0, "ConvTranspose2d: padding must be >= 0, got " << padding);
+  check_conv_sizes(in, out, k, stride, padding, "ConvTranspose2d");
   MASKOFF_CHECK(output_padding >= 0 && output_padding < stride,
                 "ConvTranspose2d: output_padding " << output_padding << " must lie in [0, stride "
                                                    << stride << ")");
@@ -82,18 +87,11 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, Generator& 
 }
 
 void ConvTranspose2d::reset_parameters(Generator& gen) {
-  int64_t fan_in = out_channels / groups * kernel * kernel;
-  init_default_uniform_(weight, gen, fan_in);
-  if (bias.defined()) init_default_uniform_(bias, gen, fan_in);
+  init_weight_and_bias_(weight, bias, gen, out_channels / groups * kernel * kernel);
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& x) {
-  ConvTranspose2dOptions o;
-  o.stride = stride;
-  o.padding = padding;
-  o.output_padding = output_padding;
-  o.groups = groups;
-  return conv_transpose2d(x, weight, bias, o);
+  return conv_transpose2d(x, weight, bias, {stride, padding, output_padding, groups});
 }
 
 // ---- BatchNorm2d ------------------------------------------------------------------------
@@ -141,8 +139,7 @@ Linear::Linear(int64_t in, int64_t out, Generator& gen, bool with_bias, DType dt
 }
 
 void Linear::reset_parameters(Generator& gen) {
-  init_default_uniform_(weight, gen, in_features);
-  if (bias.defined()) init_default_uniform_(bias, gen, in_features);
+  init_weight_and_bias_(weight, bias, gen, in_features);
 }
 
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }

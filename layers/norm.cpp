@@ -1,8 +1,6 @@
-// batch_norm2d: argument checks, running-statistics update and the autograd record around
-// the kernels in layers/cpu/norm.h.
+// batch_norm2d: argument checks and the autograd record around the kernels of
+// layers/cpu/norm.h and their CUDA twins in cuda/norm.h.
 #include "layers/norm.h"
-
-#include <cmath>
 
 #include "autograd/node.h"
 #include "cuda/norm.h"
@@ -12,8 +10,6 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 void check_channel_vector(const Tensor& v, const Tensor& x, const char* arg) {
@@ -49,53 +45,37 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   Shape cs{d.c};
   Tensor mean = empty(cs, x.dtype(), x.device());
   Tensor invstd = empty(cs, x.dtype(), x.device());
+  // The running statistics move only in training mode; in eval mode mean and invstd are
+  // copies of them, not references: they change in place at the next training step,
+  // possibly before this graph's backward runs.
+  const bool update = training && running_mean.defined();
   dispatch(x, "batch_norm2d", [&](auto s) {
     using T = decltype(s);
-    const T* g = data_or_null<T>(gamma);
-    const T* b = data_or_null<T>(beta);
     if (batch_stats) {
-      Tensor var = empty(cs, x.dtype(), x.device());
-      cpu::batch_norm_train(x.data<T>(), g, b, T(eps), d, y.data<T>(), mean.data<T>(),
-                            var.data<T>(), invstd.data<T>());
-      if (training && running_mean.defined()) {
-        T* rm = running_mean.data<T>();
-        T* rv = running_var.data<T>();
-        const double m = static_cast<double>(d.per_channel());
-        for (int64_t c = 0; c < d.c; ++c) {
-          double unbiased = var.data<T>()[c] * (m / (m - 1));
-          rm[c] = static_cast<T>((1 - momentum) * rm[c] + momentum * mean.data<T>()[c]);
-          rv[c] = static_cast<T>((1 - momentum) * rv[c] + momentum * unbiased);
-        }
-        running_mean.mark_modified();
-        running_var.mark_modified();
-      }
+      cpu::batch_norm_train(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), T(eps),
+                            d, y.data<T>(), mean.data<T>(), invstd.data<T>(),
+                            update ? running_mean.data<T>() : nullptr,
+                            update ? running_var.data<T>() : nullptr, momentum);
     } else {
-      // Copied rather than referenced: the running statistics change in place at the next
-      // training step, possibly before this graph's backward runs.
-      const T* rm = running_mean.data<T>();
-      const T* rv = running_var.data<T>();
-      for (int64_t c = 0; c < d.c; ++c) {
-        mean.data<T>()[c] = rm[c];
-        invstd.data<T>()[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(rv[c]) + eps));
-      }
-      cpu::batch_norm_apply(x.data<T>(), mean.data<T>(), invstd.data<T>(), g, b, d, y.data<T>());
+      cpu::batch_norm_eval(x.data<T>(), running_mean.data<T>(), running_var.data<T>(),
+                           data_or_null<T>(gamma), data_or_null<T>(beta), eps, d, y.data<T>(),
+                           mean.data<T>(), invstd.data<T>());
     }
   }, [&] {
     if (batch_stats) {
-      const bool update = training && running_mean.defined();
       cuda::batch_norm_train(f32(x), f32_or_null(gamma), f32_or_null(beta), static_cast<float>(eps),
                              d, f32(y), f32(mean), f32(invstd),
                              update ? f32(running_mean) : nullptr,
                              update ? f32(running_var) : nullptr, momentum);
-      if (update) {
-        running_mean.mark_modified();
-        running_var.mark_modified();
-      }
     } else {
       cuda::batch_norm_eval(f32(x), f32(running_mean), f32(running_var), f32_or_null(gamma),
                             f32_or_null(beta), eps, d, f32(y), f32(mean), f32(invstd));
     }
   });
+  if (update) {
+    running_mean.mark_modified();
+    running_var.mark_modified();
+  }
 
   Tensor xd = x.detach();
   Tensor gd = gamma.defined() ? gamma.detach() : Tensor();

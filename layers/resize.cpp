@@ -11,6 +11,15 @@ namespace maskoff {
 
 namespace {
 
+// The float32 taps of both axes for the CUDA kernels. They come from the CPU's own code, so
+// both devices sample the same pixels with the same weights.
+struct Taps {
+  Taps(const cpu::ResizeGeom& g, cpu::ResizeMapping mapping)
+      : h(cpu::lerp_taps<float>(g.h, g.oh, mapping)),
+        w(cpu::lerp_taps<float>(g.w, g.ow, mapping)) {}
+  std::vector<cpu::LerpTap<float>> h, w;
+};
+
 Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMapping mapping,
                    const char* op) {
   MASKOFF_CHECK(x.defined(), op << ": undefined input");
@@ -25,10 +34,8 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
     using T = decltype(s);
     cpu::resize_bilinear(x.data<T>(), y.data<T>(), planes, g, mapping);
   }, [&] {
-    // The taps come from the CPU's own code, so both devices sample the same pixels.
-    const auto th = cpu::lerp_taps<float>(g.h, g.oh, mapping);
-    const auto tw = cpu::lerp_taps<float>(g.w, g.ow, mapping);
-    cuda::resize_bilinear(f32(x), f32(y), planes, g, th.data(), tw.data());
+    const Taps t(g, mapping);
+    cuda::resize_bilinear(f32(x), f32(y), planes, g, t.h.data(), t.w.data());
   });
   const Shape in_shape = x.shape();
   return autograd::record(
@@ -38,9 +45,8 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
           using T = decltype(s);
           cpu::resize_bilinear_backward(gy.data<T>(), gx.data<T>(), planes, g, mapping);
         }, [&] {
-          const auto th = cpu::lerp_taps<float>(g.h, g.oh, mapping);
-          const auto tw = cpu::lerp_taps<float>(g.w, g.ow, mapping);
-          cuda::resize_bilinear_backward(f32(gy), f32(gx), planes, g, th.data(), tw.data());
+          const Taps t(g, mapping);
+          cuda::resize_bilinear_backward(f32(gy), f32(gx), planes, g, t.h.data(), t.w.data());
         });
         return std::vector<Tensor>{gx};
       });

@@ -10,8 +10,6 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 int64_t normalize_dim(int64_t dim, const Shape& s, const char* op) {

@@ -10,8 +10,6 @@
 namespace maskoff {
 
 using autograd::record;
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
 
 namespace {
 

@@ -3,7 +3,6 @@
 #include "metrics/lpips.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <vector>
 
 #include "layers/conv.h"
@@ -62,20 +61,8 @@ Lpips::Lpips(DType dtype) : Module("Lpips") {
 }
 
 std::shared_ptr<Lpips> Lpips::load(const std::string& dir, DType dtype) {
-  namespace fs = std::filesystem;
-  MASKOFF_CHECK(fs::is_directory(dir),
-                "Lpips::load: weight folder " << dir << " does not exist or is not a folder");
   auto net = std::make_shared<Lpips>(dtype);
-  for (const auto& [name, p] : net->named_parameters()) {
-    const std::string path = (fs::path(dir) / (name + ".npy")).string();
-    MASKOFF_CHECK(fs::exists(path), "Lpips::load: missing weight file " << path);
-    Tensor w = models::read_npy(path);
-    MASKOFF_CHECK(w.shape() == p.shape(), "Lpips::load: " << path << " holds shape "
-                                                          << shape_str(w.shape()) << ", expected "
-                                                          << shape_str(p.shape()));
-    copy_(p, w.to(dtype));
-    Tensor(p).set_requires_grad(false);
-  }
+  models::load_npy_parameters(*net, dir, dtype, "Lpips::load");
   return net;
 }
 

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <vector>
 
 #include "layers/conv.h"
@@ -98,20 +97,8 @@ Tensor LandmarkNet68::forward(const Tensor& x) {
 // ---- loading ------------------------------------------------------------------------------
 
 std::shared_ptr<LandmarkNet68> load_landmark_net(const std::string& dir, DType dtype) {
-  namespace fs = std::filesystem;
-  MASKOFF_CHECK(fs::is_directory(dir),
-                "load_landmark_net: weight folder " << dir << " does not exist or is not a folder");
   auto net = std::make_shared<LandmarkNet68>(dtype);
-  for (const auto& [name, p] : net->named_parameters()) {
-    const std::string path = (fs::path(dir) / (name + ".npy")).string();
-    MASKOFF_CHECK(fs::exists(path), "load_landmark_net: missing weight file " << path);
-    Tensor w = read_npy(path);
-    MASKOFF_CHECK(w.shape() == p.shape(), "load_landmark_net: " << path << " holds shape "
-                                                                << shape_str(w.shape())
-                                                                << ", expected " << shape_str(p.shape()));
-    copy_(p, w.to(dtype));
-    Tensor(p).set_requires_grad(false);
-  }
+  load_npy_parameters(*net, dir, dtype, "load_landmark_net");
   net->eval();
   return net;
 }

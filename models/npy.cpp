@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
@@ -114,6 +115,23 @@ Tensor parse_npy(const char* data, size_t size, const std::string& path) {
   // The .npy data are little-endian; so is every machine this engine targets (x86-64, ARM64).
   std::memcpy(t.raw_data(), bytes.data() + data_at, want);
   return t;
+}
+
+void load_npy_parameters(const Module& m, const std::string& dir, DType dtype,
+                         const std::string& who) {
+  namespace fs = std::filesystem;
+  MASKOFF_CHECK(fs::is_directory(dir),
+                who << ": weight folder " << dir << " does not exist or is not a folder");
+  for (const auto& [name, p] : m.named_parameters()) {
+    const std::string path = (fs::path(dir) / (name + ".npy")).string();
+    MASKOFF_CHECK(fs::exists(path), who << ": missing weight file " << path);
+    Tensor w = read_npy(path);
+    MASKOFF_CHECK(w.shape() == p.shape(), who << ": " << path << " holds shape "
+                                              << shape_str(w.shape()) << ", expected "
+                                              << shape_str(p.shape()));
+    copy_(p, w.to(dtype));
+    Tensor(p).set_requires_grad(false);
+  }
 }
 
 }  // namespace maskoff::models

@@ -1,6 +1,9 @@
 // Error type and the check macro used across the engine.
-// A failed check throws maskoff::Error whose message names the problem and the source location.
+// A failed check throws maskoff::Error, which keeps the problem (message()) apart from the
+// source location of the check (where()); what() holds both, "message [file.cpp:123]".
+// The command-line tools print the message; logs and test failures keep both.
 #pragma once
+#include <exception>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -9,8 +12,18 @@ namespace maskoff {
 
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, const std::string& where = "");
+  // What went wrong, in words for the person who ran the program.
+  const std::string& message() const { return message_; }
+  // The file and line of the check that failed ("tensor.cpp:42"); empty when unknown.
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string message_, where_;
 };
+
+// The message of any exception: Error::message() for a maskoff::Error, what() otherwise.
+std::string message_of(const std::exception& e);
 
 [[noreturn]] void throw_error(const char* file, int line, const std::string& msg);
 

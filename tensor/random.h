@@ -6,11 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define MASKOFF_HD __host__ __device__ __forceinline__
-#else
-#define MASKOFF_HD inline
-#endif
+#include "tensor/host_device.h"
 
 namespace maskoff {
 

@@ -8,9 +8,19 @@
 
 namespace maskoff {
 
+Error::Error(const std::string& message, const std::string& where)
+    : std::runtime_error(where.empty() ? message : message + " [" + where + "]"),
+      message_(message),
+      where_(where) {}
+
+std::string message_of(const std::exception& e) {
+  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->message();
+  return e.what();
+}
+
 void throw_error(const char* file, int line, const std::string& msg) {
   const char* base = std::strrchr(file, '/');
-  throw Error(msg + " [" + (base ? base + 1 : file) + ":" + std::to_string(line) + "]");
+  throw Error(msg, std::string(base ? base + 1 : file) + ":" + std::to_string(line));
 }
 
 int64_t shape_numel(const Shape& s) {

@@ -7,9 +7,8 @@
 #include "losses/losses.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
 
 Tensor param(const std::vector<double>& v, DType t = DType::F64) {
   Tensor p = from_vector(v, {static_cast<int64_t>(v.size())}, t);
@@ -197,4 +196,4 @@ TEST(AdamErrors, BadArguments) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

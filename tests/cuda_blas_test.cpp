@@ -20,13 +20,8 @@
 #include "tests/cuda_harness.h"
 #include "tests/cuda_memory.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-
-using testing::DeviceBytes;
-using testing::fresh_seed;
-using testing::seed_note;
-using testing::Tol;
 
 // A column-major matrix as cuBLAS stores it: element (i, j) at v[i + j * ld], ld >= rows.
 // The ld - rows elements at the foot of each column are padding no GEMM may touch.
@@ -422,5 +417,5 @@ TEST(CudaBlas, GemmExMatchesTheCpuEngineMatmul) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing
 #endif  // MASKOFF_WITH_CUDA

@@ -7,13 +7,8 @@
 #include "cuda/conv.h"
 #endif
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::compare_with_cpu;
-using testing::fresh_seed;
-using testing::kTolConv;
-using testing::random_leaf;
-using Inputs = std::vector<Tensor>;
 
 struct ConvCase {
   const char* name;
@@ -21,19 +16,6 @@ struct ConvCase {
   Conv2dOptions o;
   bool bias;
 };
-
-Conv2dOptions opts(int64_t sh, int64_t sw, int64_t top, int64_t bottom, int64_t left,
-                   int64_t right, int64_t groups = 1) {
-  Conv2dOptions o;
-  o.stride_h = sh;
-  o.stride_w = sw;
-  o.pad_top = top;
-  o.pad_bottom = bottom;
-  o.pad_left = left;
-  o.pad_right = right;
-  o.groups = groups;
-  return o;
-}
 
 void check_conv(const ConvCase& c) {
   SCOPED_TRACE(c.name);
@@ -57,11 +39,13 @@ TEST(CudaConv, Conv2dShapesStridesAndPadding) {
       {"PatchGAN head 4x4 s1 p1 to one channel", 1, 16, 9, 9, 1, 4, 4, Conv2dOptions::make(1, 1),
        true},
       {"1x1 pointwise", 2, 7, 5, 6, 9, 1, 1, Conv2dOptions::make(1, 0), true},
-      {"5x3 kernel, stride 2x3", 2, 4, 15, 17, 6, 5, 3, opts(2, 3, 2, 2, 1, 1), true},
+      {"5x3 kernel, stride 2x3", 2, 4, 15, 17, 6, 5, 3, Conv2dOptions::make(2, 3, 2, 2, 1, 1),
+       true},
       {"stride leaves the last rows unused", 1, 3, 8, 10, 4, 3, 3, Conv2dOptions::make(2, 0),
        true},
-      {"asymmetric padding", 2, 3, 9, 8, 5, 3, 3, opts(1, 1, 0, 2, 1, 0), true},
-      {"asymmetric padding with stride", 2, 4, 12, 11, 3, 4, 4, opts(2, 2, 1, 2, 2, 1), false},
+      {"asymmetric padding", 2, 3, 9, 8, 5, 3, 3, Conv2dOptions::make(1, 1, 0, 2, 1, 0), true},
+      {"asymmetric padding with stride", 2, 4, 12, 11, 3, 4, 4,
+       Conv2dOptions::make(2, 2, 1, 2, 2, 1), false},
       {"padding wider than the kernel", 1, 2, 6, 6, 3, 1, 1, Conv2dOptions::make(1, 1), true},
       {"TensorFlow same, stride 2, even input", 2, 3, 16, 16, 4, 3, 3,
        Conv2dOptions::tf_same(16, 16, 3, 3, 2), true},
@@ -89,28 +73,19 @@ TEST(CudaConv, EmptyBatchGivesZeroWeightAndBiasGradients) {
 struct DeconvCase {
   const char* name;
   int64_t n, cin, h, w, cout, k;
-  ConvTranspose2dOptions o;
+  ConvTranspose2dOptions o;  // {stride, padding, output_padding, groups}
   bool bias;
 };
-
-ConvTranspose2dOptions topts(int64_t stride, int64_t pad, int64_t out_pad, int64_t groups = 1) {
-  ConvTranspose2dOptions o;
-  o.stride = stride;
-  o.padding = pad;
-  o.output_padding = out_pad;
-  o.groups = groups;
-  return o;
-}
 
 TEST(CudaConv, ConvTranspose2dShapes) {
   MASKOFF_REQUIRE_CUDA();
   const DeconvCase cases[] = {
-      {"pix2pix 4x4 s2 p1 with bias", 2, 8, 7, 9, 3, 4, topts(2, 1, 0), true},
-      {"U-Net bottleneck from 1x1", 2, 16, 1, 1, 8, 4, topts(2, 1, 0), false},
-      {"3x3 s2 p1 output_padding 1", 2, 5, 6, 5, 4, 3, topts(2, 1, 1), true},
-      {"3x3 s1 p0", 1, 4, 5, 7, 6, 3, topts(1, 0, 0), true},
-      {"stride 3, output_padding above padding", 2, 3, 4, 5, 2, 2, topts(3, 0, 2), true},
-      {"groups 2", 2, 6, 5, 5, 4, 3, topts(2, 1, 1, 2), true},
+      {"pix2pix 4x4 s2 p1 with bias", 2, 8, 7, 9, 3, 4, {2, 1, 0}, true},
+      {"U-Net bottleneck from 1x1", 2, 16, 1, 1, 8, 4, {2, 1, 0}, false},
+      {"3x3 s2 p1 output_padding 1", 2, 5, 6, 5, 4, 3, {2, 1, 1}, true},
+      {"3x3 s1 p0", 1, 4, 5, 7, 6, 3, {1, 0, 0}, true},
+      {"stride 3, output_padding above padding", 2, 3, 4, 5, 2, 2, {3, 0, 2}, true},
+      {"groups 2", 2, 6, 5, 5, 4, 3, {2, 1, 1, 2}, true},
   };
   for (const DeconvCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -180,4 +155,4 @@ TEST(CudaConv, PlanAndAlgorithmFoundOncePerGeometry) {
 #endif
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

@@ -23,13 +23,8 @@
 #include "tests/cuda_harness.h"
 #include "tests/cuda_memory.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-
-using testing::DeviceBytes;
-using testing::fresh_seed;
-using testing::seed_note;
-using testing::Tol;
 
 enum class Pass { kForward, kData, kFilter };
 const Pass kPasses[] = {Pass::kForward, Pass::kData, Pass::kFilter};
@@ -652,5 +647,5 @@ TEST(CudaDnn, PassesMatchTheCpuEngine) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing
 #endif  // MASKOFF_WITH_CUDA

@@ -67,6 +67,11 @@ constexpr Tol kTolReduce{1e-5, 1e-4};
 // near-zero results need the larger absolute slack. An indexing mistake is off by O(1).
 constexpr Tol kTolConv{5e-4, 1e-3};
 
+// The inputs handed to an op under test.
+using Inputs = std::vector<Tensor>;
+// A 4-D shape with no extent a multiple of a warp or a block.
+inline const Shape kOdd = {2, 3, 17, 29};
+
 // A new seed per run unless MASKOFF_TEST_SEED is set.
 inline uint64_t fresh_seed() {
   if (const char* env = std::getenv("MASKOFF_TEST_SEED")) return std::strtoull(env, nullptr, 10);

@@ -12,11 +12,8 @@
 #include "tests/cuda_harness.h"
 #include "tests/test_util.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::error_of;
-using testing::fresh_seed;
-using testing::random_input;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -235,4 +232,4 @@ TEST(CudaFallback, AnOpWithoutACudaKernelSaysSo) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

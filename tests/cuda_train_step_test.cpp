@@ -12,10 +12,8 @@
 #include "optim/adam.h"
 #include "tests/cuda_harness.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::fresh_seed;
-using testing::seed_note;
 
 struct Losses {
   double d, g_gan, g_l1, g_masked;
@@ -103,4 +101,4 @@ TEST(CudaTrainStep, Pix2pixLossesMatchTheCpuOverThreeSteps) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

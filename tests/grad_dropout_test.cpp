@@ -3,11 +3,8 @@
 #include "layers/dropout.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
 
 TEST(DropoutGrad, FixedSeed) {
   Generator g(21);
@@ -114,4 +111,4 @@ TEST(DropoutErrors, ProbabilityOutOfRange) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

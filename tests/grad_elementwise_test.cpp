@@ -2,12 +2,8 @@
 #include "layers/elementwise.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::distinct_leaf;
-using testing::grad_check;
-using testing::leaf;
 
 const Shape kOdd = {2, 3, 5, 7};
 
@@ -98,4 +94,4 @@ TEST(ElementwiseErrors, DtypeMismatch) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

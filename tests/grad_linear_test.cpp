@@ -4,13 +4,8 @@
 #include "layers/linear.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::error_of;
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 TEST(MatmulGrad, OddShapes) {
   Generator g(61);
@@ -83,4 +78,4 @@ TEST(LinearErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

@@ -7,13 +7,8 @@
 #include "layers/norm.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::error_of;
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 TEST(BatchNormGrad, TrainingAffine) {
   Generator g(11);
@@ -135,4 +130,4 @@ TEST(BatchNormErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

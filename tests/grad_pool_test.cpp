@@ -7,14 +7,8 @@
 #include "layers/pool.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::error_of;
-using testing::all_close;
-using testing::distinct_leaf;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 struct PoolCase {
   int64_t k, s, p;
@@ -120,4 +114,4 @@ TEST(PoolErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

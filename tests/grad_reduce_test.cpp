@@ -8,12 +8,8 @@
 #include "tensor/parallel.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 TEST(ReduceGrad, SumAndMeanOfAll) {
   Generator g(41);
@@ -130,4 +126,4 @@ TEST(ReduceErrors, DimensionOutOfRange) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

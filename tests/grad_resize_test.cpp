@@ -3,12 +3,8 @@
 #include "layers/resize.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 struct Size2 {
   int64_t h, w;
@@ -176,4 +172,4 @@ TEST(ResizeErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

@@ -6,11 +6,8 @@
 #include "layers/modules.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
 
 constexpr DType F64 = DType::F64;
 
@@ -305,4 +302,4 @@ TEST(ModuleInit, SkipInitGuardLeavesTensorsAsTheyAreAndNests) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

@@ -26,9 +26,9 @@
 #include "metrics/metrics.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
+#include "train/device.h"
 #include "train/inference.h"
 #include "train/paired_data.h"
-#include "train/train_loop.h"
 
 using namespace maskoff;
 namespace dt = maskoff::data;
@@ -97,14 +97,6 @@ metrics::Landmarks68 to68(const dt::Landmarks& lm) {
   metrics::Landmarks68 out;
   for (int i = 0; i < 68; ++i) out[i] = {lm[i].x, lm[i].y};
   return out;
-}
-
-// The real landmarks' bounding box stands in for a detection on the output: the face sits
-// where the real one is, and the detector misses small or damaged faces.
-dt::FaceBox landmark_box(const dt::Landmarks& lm) {
-  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
-  for (const auto& p : lm) x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-  return {int(std::floor(x0)), int(std::floor(y0)), int(std::ceil(x1)), int(std::ceil(y1)), 1.0};
 }
 
 struct Scorer {
@@ -410,7 +402,7 @@ int main(int argc, char** argv) {
         dt::Landmarks real_lm;
         for (int k = 0; k < 68; ++k) real_lm[k] = {double(lm[k * 2]) * R, double(lm[k * 2 + 1]) * R};
         s.real_landmarks = real_lm;
-        s.landmark_box = landmark_box(real_lm);
+        s.landmark_box = dt::landmark_box(real_lm);
         const Row r = scorer.score(s);
         keep(std::move(s), r);
         progress(i + 1, ds.size());
@@ -438,7 +430,7 @@ int main(int argc, char** argv) {
                                               [&](const auto& a, const auto& b) { return area(a) < area(b); });
           // Re-fitted from the box the output's fit starts from, so both fits start alike and
           // identical images score exactly 0.
-          s.landmark_box = landmark_box(scorer.faces.landmarks(s.real, best));
+          s.landmark_box = dt::landmark_box(scorer.faces.landmarks(s.real, best));
           s.real_landmarks = scorer.faces.landmarks(s.real, s.landmark_box);
         } else {
           ++no_landmarks;
@@ -459,7 +451,7 @@ int main(int argc, char** argv) {
     std::printf("wrote %s/metrics.csv, metrics.json, report.html\n", out_dir.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "evaluate: %s\n", e.what());
+    std::fprintf(stderr, "evaluate: %s\n", message_of(e).c_str());
     return 1;
   }
 }

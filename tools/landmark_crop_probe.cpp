@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@
 #include "data/paths.h"
 #include "layers/shape_ops.h"
 #include "models/landmark_net.h"
+#include "tensor/error.h"
 #include "tensor/parallel.h"
 
 using namespace maskoff;
@@ -39,21 +39,6 @@ struct Score {
   std::array<double, kRegions.size()> region{};
 };
 
-std::vector<double> parse_list(const std::string& text, const char* option) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (item.empty()) continue;
-    try {
-      out.push_back(std::stod(item));
-    } catch (const std::exception&) {
-      MASKOFF_FAIL(option << ": '" << item << "' is not a number");
-    }
-  }
-  MASKOFF_CHECK(!out.empty(), option << ": empty list");
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,22 +49,28 @@ int main(int argc, char** argv) {
   std::string data_dir, weights;
   int64_t limit = 300;
   int batch = 16;
-  std::string sizes = "0.70,0.725,0.75,0.775,0.80,0.825,0.85";
-  std::string shifts = "0.5,0.625,0.75,0.875,1";
+  std::vector<double> sizes = {0.70, 0.725, 0.75, 0.775, 0.80, 0.825, 0.85};
+  std::vector<double> shifts = {0.5, 0.625, 0.75, 0.875, 1};
   app.add_option("--data", data_dir, "dataset folder (manifest.csv, real/, landmarks/)")->required();
   app.add_option("--limit", limit, "use the first N faces of the manifest")->capture_default_str();
   app.add_option("--weights", weights,
                  "landmark network folder (default: <shared>/weights/face_landmark_68)");
-  app.add_option("--sizes", sizes, "crop sides, fractions of the image side")->capture_default_str();
+  app.add_option("--sizes", sizes, "comma list of crop sides, fractions of the image side")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--shifts", shifts,
-                 "vertical crop positions: the share of the free space (1 - size) above the crop; "
-                 "0.5 is centred, 1 touches the bottom (crops are centred horizontally)")
+                 "comma list of vertical crop positions: the share of the free space (1 - size) "
+                 "above the crop; 0.5 is centred, 1 touches the bottom (crops are centred "
+                 "horizontally)")
+      ->delimiter(',')
       ->capture_default_str();
   app.add_option("--batch", batch, "images per network call")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
     MASKOFF_CHECK(limit > 0 && batch > 0, "--limit and --batch must be positive");
+    MASKOFF_CHECK(!sizes.empty() && !shifts.empty(),
+                  "--sizes and --shifts need at least one value each");
     if (weights.empty()) {
       const std::string shared = data::shared_dir();
       MASKOFF_CHECK(!shared.empty(), "no shared folder found; pass --weights or set MASKOFF_SHARED");
@@ -89,8 +80,8 @@ int main(int argc, char** argv) {
 
     std::vector<Score> scores(1);
     scores[0].full_frame = true;
-    for (double s : parse_list(sizes, "--sizes"))
-      for (double t : parse_list(shifts, "--shifts")) {
+    for (double s : sizes)
+      for (double t : shifts) {
         MASKOFF_CHECK(s > 0 && s <= 1 && t >= 0 && t <= 1,
                       "crop size " << s << " / shift " << t << " out of range");
         Score sc;
@@ -170,7 +161,7 @@ int main(int argc, char** argv) {
                   best->crop.x0, best->crop.y0, best->crop.size, best->nme, scores[0].nme);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "landmark_crop_probe: error: %s\n", e.what());
+    std::fprintf(stderr, "landmark_crop_probe: error: %s\n", message_of(e).c_str());
     return 1;
   }
 }

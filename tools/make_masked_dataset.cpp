@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "data/dataset_builder.h"
@@ -18,16 +17,15 @@ using namespace maskoff::data;
 
 namespace {
 
-std::vector<MaskType> parse_types(const std::string& list) {
-  if (list.empty() || list == "all") return all_mask_types();
+// --mask-types, which CLI11 split at the commas: each type once, in the order given; "all"
+// alone for every type.
+std::vector<MaskType> parse_types(const std::vector<std::string>& names) {
+  if (names.empty() || (names.size() == 1 && names[0] == "all")) return all_mask_types();
   std::vector<MaskType> out;
-  std::stringstream ss(list);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (item.empty()) continue;
-    MaskType t = parse_mask_type(item);
+  for (const std::string& name : names) {
+    const MaskType t = parse_mask_type(name);
     if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
   }
-  MASKOFF_CHECK(!out.empty(), "--mask-types: empty list");
   return out;
 }
 
@@ -72,7 +70,7 @@ int main(int argc, char** argv) {
       "Cloth masks get a random tint (or with --textures a fabric texture) half of the time, plain\n"
       "surgical masks a quarter of the time."};
   DatasetOptions opt;
-  std::string types = "all";
+  std::vector<std::string> types = {"all"};
   app.add_option("--input", opt.inputs,
                  "image file or folder (recursive .jpg/.jpeg/.png); repeatable; default: dlib's example photos");
   app.add_option("--output", opt.output, "dataset folder")->required();
@@ -80,7 +78,9 @@ int main(int argc, char** argv) {
                "replace a dataset already in --output (its manifest, summary, contact sheet and images)");
   app.add_option("--size", opt.size, "output side in pixels")->capture_default_str();
   app.add_flag("--aligned", opt.aligned, "inputs are already aligned square faces (e.g. FFHQ): resize, no crop");
-  app.add_option("--mask-types", types, "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, or all")
+  app.add_option("--mask-types", types,
+                 "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, or all")
+      ->delimiter(',')
       ->capture_default_str();
   app.add_flag("--textures", opt.textures, "blend fabric textures onto some cloth and surgical masks");
   app.add_option("--test-fraction", opt.test_fraction, "share of ids in the test split")->capture_default_str();
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     std::cout << format_summary(s);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "make_masked_dataset: error: %s\n", e.what());
+    std::fprintf(stderr, "make_masked_dataset: error: %s\n", message_of(e).c_str());
     return 1;
   }
 }

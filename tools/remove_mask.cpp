@@ -26,8 +26,8 @@
 #include "data/warp.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
+#include "train/device.h"
 #include "train/inference.h"
-#include "train/train_loop.h"
 
 using namespace maskoff;
 namespace dt = maskoff::data;
@@ -136,17 +136,19 @@ void tint(dt::Image& img, const dt::RegionWeights& region) {
     }
 }
 
-// "LEFT,TOP,RIGHT,BOTTOM" in photo pixels.
-dt::FaceBox parse_box(const std::string& s) {
-  std::istringstream in(s);
-  dt::FaceBox b;
-  char c1 = 0, c2 = 0, c3 = 0;
-  in >> b.left >> c1 >> b.top >> c2 >> b.right >> c3 >> b.bottom;
-  MASKOFF_CHECK(in && c1 == ',' && c2 == ',' && c3 == ',' && (in >> std::ws).eof(),
-                "--face: expected LEFT,TOP,RIGHT,BOTTOM in pixels, got '" << s << "'");
-  MASKOFF_CHECK(b.right > b.left && b.bottom > b.top, "--face: empty box '" << s << "'");
-  b.score = INFINITY;
-  return b;
+// The boxes of the --face options, each split at its commas by CLI11: LEFT, TOP, RIGHT,
+// BOTTOM in photo pixels.
+std::vector<dt::FaceBox> given_boxes(const std::vector<std::vector<int>>& given) {
+  std::vector<dt::FaceBox> boxes;
+  for (const std::vector<int>& v : given) {
+    MASKOFF_CHECK(v.size() == 4, "--face: expected LEFT,TOP,RIGHT,BOTTOM in pixels, got "
+                                     << v.size() << " numbers");
+    const dt::FaceBox b{v[0], v[1], v[2], v[3], INFINITY};
+    MASKOFF_CHECK(b.right > b.left && b.bottom > b.top,
+                  "--face: empty box " << v[0] << "," << v[1] << "," << v[2] << "," << v[3]);
+    boxes.push_back(b);
+  }
+  return boxes;
 }
 
 }  // namespace
@@ -165,7 +167,7 @@ int main(int argc, char** argv) {
   std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
   std::string detector_name = "cnn", detector_weights, min_score_text;
   dt::CnnFaceOptions cnn_find;
-  std::vector<std::string> face_boxes;
+  std::vector<std::vector<int>> face_boxes;
   double dilate = 0.04, feather = 0.08;
   int threads = 0;
   dt::MaskedFaceOptions find;
@@ -189,7 +191,7 @@ int main(int argc, char** argv) {
   std::snprintf(hog_default, sizeof hog_default, "%.1f", find.min_score);
   app.add_option("--min-score", min_score_text,
                  std::string("lowest detector confidence accepted. cnn: in [0.2, 1], default ") + cnn_default +
-                     " (masked faces often score 0.2-0.5). hog: <= 0, default " + hog_default +
+                     " (most masked faces score above 0.8 with the zoomed-out pass). hog: <= 0, default " + hog_default +
                      " (dlib's usual threshold is 0; half-hidden faces often score below it); a face scoring below "
                      "0 is kept only when its visible landmarks fit the face-shape model within --max-shape-error");
   app.add_option("--min-relative-score", cnn_find.min_relative,
@@ -217,6 +219,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--face", face_boxes,
                  "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
+      ->delimiter(',')
       ->take_all();
   app.add_option("--overlay", overlay,
                  "also write a PNG of the photo showing the face boxes (green kept, red rejected; with the CNN "
@@ -298,8 +301,8 @@ int main(int argc, char** argv) {
     } else if (face_boxes.empty()) {
       candidates = dt::find_masked_faces(analyzer, photo, shape, find);
     } else {
-      for (const std::string& s : face_boxes) {
-        dt::FoundFace f = dt::face_at(analyzer, photo, parse_box(s), shape);
+      for (const dt::FaceBox& box : given_boxes(face_boxes)) {
+        dt::FoundFace f = dt::face_at(analyzer, photo, box, shape);
         f.accepted = true;
         candidates.push_back(f);
       }
@@ -388,7 +391,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "remove_mask: %s\n", e.what());
+    std::fprintf(stderr, "remove_mask: %s\n", message_of(e).c_str());
     return 1;
   }
 }

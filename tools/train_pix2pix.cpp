@@ -47,45 +47,14 @@ int main(int argc, char** argv) {
   std::string resume;
   bool overwrite = false;
   add_train_options(app, o);
-  app.add_option("--resume", resume, "continue from this checkpoint (its settings are used; --epochs, "
-                                     "--epochs-decay, --steps, --device, --threads, --sample-every, "
-                                     "--save-every may be changed)");
+  app.add_option("--resume", resume,
+                 "continue from this checkpoint (its settings are used; " + resumable_flags() +
+                     " may be changed)");
   app.add_flag("--overwrite", overwrite, "start a fresh run in an --out folder that already holds one");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (!resume.empty()) {
-      TrainOptions saved = options_from_checkpoint(resume);
-      // Settings that shape the model or the data stream must match the checkpoint.
-      auto same = [&](const char* flag, bool equal) {
-        MASKOFF_CHECK(!app.count(flag) || equal,
-                      flag << " differs from the checkpoint " << resume << "; a resumed run keeps its settings");
-      };
-      same("--resolution", o.resolution == saved.resolution);
-      same("--ngf", o.ngf == saved.ngf);
-      same("--ndf", o.ndf == saved.ndf);
-      same("--batch-size", o.batch_size == saved.batch_size);
-      same("--seed", o.seed == saved.seed);
-      same("--gan-mode", o.gan_mode == saved.gan_mode);
-      same("--landmark-loss", o.landmark_loss == saved.landmark_loss);
-      same("--lambda-l1", o.lambda_l1 == saved.lambda_l1);
-      same("--lambda-mask", o.lambda_mask == saved.lambda_mask);
-      same("--lambda-landmark", o.lambda_landmark == saved.lambda_landmark);
-      const TrainOptions given = o;
-      o = saved;
-      if (app.count("--data")) o.data_dir = given.data_dir;
-      if (app.count("--out")) o.out_dir = given.out_dir;
-      if (app.count("--epochs")) o.epochs = given.epochs;
-      if (app.count("--epochs-decay")) o.epochs_decay = given.epochs_decay;
-      if (app.count("--steps")) o.steps = given.steps;
-      if (app.count("--device")) o.device = given.device;
-      if (app.count("--threads")) o.threads = given.threads;
-      if (app.count("--sample-every")) o.sample_every = given.sample_every;
-      if (app.count("--save-every")) o.save_every = given.save_every;
-      if (app.count("--landmark-weights")) o.landmark_weights = given.landmark_weights;
-      if (app.count("--on-nonfinite")) o.on_nonfinite = given.on_nonfinite;
-      if (app.count("--max-nonfinite-skips")) o.max_nonfinite_skips = given.max_nonfinite_skips;
-    }
+    if (!resume.empty()) o = resumed_options(app, o, options_from_checkpoint(resume), resume);
     if (o.data_dir.empty() || o.out_dir.empty()) {
       std::cerr << "train_pix2pix: --data DIR and --out DIR are required (see --help)\n";
       return 2;
@@ -104,7 +73,7 @@ int main(int argc, char** argv) {
                  r.checkpoint.c_str());
     return r.interrupted ? 130 : 0;
   } catch (const std::exception& e) {
-    std::cerr << "train_pix2pix: " << e.what() << "\n";
+    std::cerr << "train_pix2pix: " << message_of(e) << "\n";
     return 1;
   }
 }

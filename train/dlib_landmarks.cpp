@@ -1,6 +1,5 @@
 #include "train/dlib_landmarks.h"
 
-#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -20,14 +19,9 @@ LandmarkDistanceFn dlib_landmark_distance() {
     double total = 0;
     for (int64_t n = 0; n < N; ++n) {
       data::Image img = data::tensor_to_image(slice(f, 0, n, n + 1));
-      double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-      for (int i = 0; i < 68; ++i) {
-        const double x = t[(n * 68 + i) * 2] * R, y = t[(n * 68 + i) * 2 + 1] * R;
-        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-      }
-      data::FaceBox box{static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0)),
-                        static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), 1.0};
-      const data::Landmarks got = dlib->landmarks(img, box);
+      data::Landmarks real;
+      for (int i = 0; i < 68; ++i) real[i] = {t[(n * 68 + i) * 2] * R, t[(n * 68 + i) * 2 + 1] * R};
+      const data::Landmarks got = dlib->landmarks(img, data::landmark_box(real));
       double s = 0;
       for (int i = 0; i < 68; ++i) {
         const double dx = got[i].x / R - t[(n * 68 + i) * 2];

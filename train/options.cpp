@@ -6,68 +6,76 @@
 
 namespace maskoff::train {
 
+namespace {
+// Calls f(key, field) for every option: the one list behind both directions of the JSON
+// form.
+template <class Options, class F>
+void for_each_option(Options& o, F&& f) {
+  f("data_dir", o.data_dir);
+  f("out_dir", o.out_dir);
+  f("epochs", o.epochs);
+  f("epochs_decay", o.epochs_decay);
+  f("steps", o.steps);
+  f("batch_size", o.batch_size);
+  f("lr", o.lr);
+  f("beta1", o.beta1);
+  f("beta2", o.beta2);
+  f("gan_mode", o.gan_mode);
+  f("lambda_l1", o.lambda_l1);
+  f("lambda_mask", o.lambda_mask);
+  f("lambda_landmark", o.lambda_landmark);
+  f("landmark_loss", o.landmark_loss);
+  f("landmark_weights", o.landmark_weights);
+  f("landmark_crop", o.landmark_crop);
+  f("resolution", o.resolution);
+  f("ngf", o.ngf);
+  f("ndf", o.ndf);
+  f("n_layers_d", o.n_layers_d);
+  f("dropout", o.dropout);
+  f("jitter", o.jitter);
+  f("seed", o.seed);
+  f("device", o.device);
+  f("threads", o.threads);
+  f("sample_every", o.sample_every);
+  f("save_every", o.save_every);
+  f("num_samples", o.num_samples);
+  f("on_nonfinite", o.on_nonfinite);
+  f("max_nonfinite_skips", o.max_nonfinite_skips);
+}
+
+// The choice named `word` among `names` (in the enum's order), or an Error naming the flag
+// and the words it accepts.
+template <class Enum, size_t N>
+Enum parse_word(const char* flag, const std::string& word, const char* const (&names)[N]) {
+  std::string accepted;
+  for (size_t i = 0; i < N; ++i) {
+    if (word == names[i]) return static_cast<Enum>(i);
+    accepted += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + names[i];
+  }
+  MASKOFF_FAIL(flag << " must be " << accepted << ", got '" << word << "'");
+}
+}  // namespace
+
 nlohmann::json TrainOptions::to_json() const {
-  return {{"data_dir", data_dir},       {"out_dir", out_dir},
-          {"epochs", epochs},           {"epochs_decay", epochs_decay},
-          {"steps", steps},             {"batch_size", batch_size},
-          {"lr", lr},                   {"beta1", beta1},
-          {"beta2", beta2},             {"gan_mode", gan_mode},
-          {"lambda_l1", lambda_l1},     {"lambda_mask", lambda_mask},
-          {"lambda_landmark", lambda_landmark}, {"landmark_loss", landmark_loss},
-          {"landmark_weights", landmark_weights}, {"landmark_crop", landmark_crop},
-          {"resolution", resolution},
-          {"ngf", ngf},                 {"ndf", ndf},
-          {"n_layers_d", n_layers_d},   {"dropout", dropout},
-          {"jitter", jitter},           {"seed", seed},
-          {"device", device},           {"threads", threads},
-          {"sample_every", sample_every}, {"save_every", save_every},
-          {"num_samples", num_samples}, {"on_nonfinite", on_nonfinite},
-          {"max_nonfinite_skips", max_nonfinite_skips}};
+  nlohmann::json j = nlohmann::json::object();
+  for_each_option(*this, [&](const char* key, const auto& field) { j[key] = field; });
+  return j;
 }
 
 TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
   TrainOptions o;
-  auto get = [&](const char* key, auto& field) {
+  // A key absent from an older checkpoint (on_nonfinite, say) keeps its default.
+  for_each_option(o, [&](const char* key, auto& field) {
     if (j.contains(key)) j.at(key).get_to(field);
-  };
-  get("data_dir", o.data_dir);
-  get("out_dir", o.out_dir);
-  get("epochs", o.epochs);
-  get("epochs_decay", o.epochs_decay);
-  get("steps", o.steps);
-  get("batch_size", o.batch_size);
-  get("lr", o.lr);
-  get("beta1", o.beta1);
-  get("beta2", o.beta2);
-  get("gan_mode", o.gan_mode);
-  get("lambda_l1", o.lambda_l1);
-  get("lambda_mask", o.lambda_mask);
-  get("lambda_landmark", o.lambda_landmark);
-  get("landmark_loss", o.landmark_loss);
-  get("landmark_weights", o.landmark_weights);
-  get("landmark_crop", o.landmark_crop);
-  get("resolution", o.resolution);
-  get("ngf", o.ngf);
-  get("ndf", o.ndf);
-  get("n_layers_d", o.n_layers_d);
-  get("dropout", o.dropout);
-  get("jitter", o.jitter);
-  get("seed", o.seed);
-  get("device", o.device);
-  get("threads", o.threads);
-  get("sample_every", o.sample_every);
-  get("save_every", o.save_every);
-  get("num_samples", o.num_samples);
-  get("on_nonfinite", o.on_nonfinite);  // absent from older checkpoints: the defaults stand
-  get("max_nonfinite_skips", o.max_nonfinite_skips);
+  });
   return o;
 }
 
-void TrainOptions::validate() const {
-  MASKOFF_CHECK(gan_mode == "vanilla" || gan_mode == "lsgan",
-                "--gan-mode must be vanilla or lsgan, got '" << gan_mode << "'");
-  MASKOFF_CHECK(landmark_loss == "none" || landmark_loss == "cnn" || landmark_loss == "dlib",
-                "--landmark-loss must be none, cnn or dlib, got '" << landmark_loss << "'");
+TrainChoices TrainOptions::validate() const {
+  TrainChoices c;
+  c.gan_mode = parse_word<GanMode>("--gan-mode", gan_mode, {"vanilla", "lsgan"});
+  c.landmark_loss =
+      parse_word<LandmarkLoss>("--landmark-loss", landmark_loss, {"none", "cnn", "dlib"});
   MASKOFF_CHECK(device == "auto" || device == "cpu" || device == "cuda",
                 "--device must be auto, cpu or cuda, got '" << device << "'");
   MASKOFF_CHECK(landmark_crop.empty() ||
@@ -79,14 +87,14 @@ void TrainOptions::validate() const {
   MASKOFF_CHECK(epochs >= 0 && epochs_decay >= 0 && epochs + epochs_decay > 0,
                 "--epochs and --epochs-decay must be non-negative with a positive sum");
   MASKOFF_CHECK(steps >= 0, "--steps must be non-negative, got " << steps);
-  MASKOFF_CHECK(on_nonfinite == "stop" || on_nonfinite == "skip",
-                "--on-nonfinite must be stop or skip, got '" << on_nonfinite << "'");
+  c.on_nonfinite = parse_word<OnNonFinite>("--on-nonfinite", on_nonfinite, {"stop", "skip"});
   MASKOFF_CHECK(max_nonfinite_skips >= 1,
                 "--max-nonfinite-skips must be at least 1, got " << max_nonfinite_skips);
   MASKOFF_CHECK(lr > 0, "--lr must be positive, got " << lr);
   MASKOFF_CHECK(ngf >= 1 && ndf >= 1 && n_layers_d >= 1, "--ngf, --ndf and the D depth must be positive");
   MASKOFF_CHECK(resolution >= 32 && (resolution & (resolution - 1)) == 0,
                 "--resolution must be a power of two of at least 32, got " << resolution);
+  return c;
 }
 
 double lr_factor(const TrainOptions& o, int64_t epoch) {

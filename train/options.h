@@ -10,6 +10,17 @@
 
 namespace maskoff::train {
 
+// The word-valued options, parsed once by TrainOptions::validate() so that the training
+// step compares no strings.
+enum class GanMode { vanilla, lsgan };
+enum class LandmarkLoss { none, cnn, dlib };
+enum class OnNonFinite { stop, skip };
+struct TrainChoices {
+  GanMode gan_mode = GanMode::vanilla;
+  LandmarkLoss landmark_loss = LandmarkLoss::cnn;
+  OnNonFinite on_nonfinite = OnNonFinite::stop;
+};
+
 struct TrainOptions {
   std::string data_dir;  // a make_masked_dataset folder
   std::string out_dir;
@@ -46,8 +57,9 @@ struct TrainOptions {
 
   nlohmann::json to_json() const;
   static TrainOptions from_json(const nlohmann::json& j);
-  // Throws naming the option and the accepted values.
-  void validate() const;
+  // Throws naming the option and the accepted values; returns the word-valued options
+  // parsed.
+  TrainChoices validate() const;
 };
 
 // pix2pix's linear policy: 1 for the first `epochs` epochs, then falling by 1/(decay+1)

@@ -1,5 +1,7 @@
 #include "train/options_cli.h"
 
+#include "tensor/error.h"
+
 namespace maskoff::train {
 
 void add_train_options(CLI::App& app, TrainOptions& o) {
@@ -27,7 +29,7 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
       ->capture_default_str();
   app.add_option("--landmark-weights", o.landmark_weights,
                  "folder of the 68-point network's .npy weights (default: $MASKOFF_SHARED or "
-                 "../shared /weights/face_landmark_68)");
+                 "../shared/weights/face_landmark_68)");
   app.add_option("--landmark-crop", o.landmark_crop,
                  "square crop X0 Y0 SIZE (fractions of the side) that the landmark network sees "
                  "(default: the lower-centre crop measured best on FFHQ-aligned faces)")
@@ -53,6 +55,59 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--max-nonfinite-skips", o.max_nonfinite_skips,
                  "with --on-nonfinite skip: stop after this many bad steps in a row")
       ->capture_default_str();
+}
+
+namespace {
+// Calls keep(flag, field) for each setting a resumed run keeps from its checkpoint, and
+// change(flag, field) for each one it may take from the command line.
+template <class Keep, class Change>
+void resume_settings(Keep&& keep, Change&& change) {
+  keep("--resolution", &TrainOptions::resolution);
+  keep("--ngf", &TrainOptions::ngf);
+  keep("--ndf", &TrainOptions::ndf);
+  keep("--batch-size", &TrainOptions::batch_size);
+  keep("--seed", &TrainOptions::seed);
+  keep("--gan-mode", &TrainOptions::gan_mode);
+  keep("--landmark-loss", &TrainOptions::landmark_loss);
+  keep("--lambda-l1", &TrainOptions::lambda_l1);
+  keep("--lambda-mask", &TrainOptions::lambda_mask);
+  keep("--lambda-landmark", &TrainOptions::lambda_landmark);
+  change("--data", &TrainOptions::data_dir);
+  change("--out", &TrainOptions::out_dir);
+  change("--epochs", &TrainOptions::epochs);
+  change("--epochs-decay", &TrainOptions::epochs_decay);
+  change("--steps", &TrainOptions::steps);
+  change("--device", &TrainOptions::device);
+  change("--threads", &TrainOptions::threads);
+  change("--sample-every", &TrainOptions::sample_every);
+  change("--save-every", &TrainOptions::save_every);
+  change("--landmark-weights", &TrainOptions::landmark_weights);
+  change("--on-nonfinite", &TrainOptions::on_nonfinite);
+  change("--max-nonfinite-skips", &TrainOptions::max_nonfinite_skips);
+}
+}  // namespace
+
+TrainOptions resumed_options(const CLI::App& app, const TrainOptions& given,
+                             const TrainOptions& saved, const std::string& checkpoint) {
+  TrainOptions o = saved;
+  resume_settings(
+      [&](const char* flag, auto TrainOptions::*field) {
+        MASKOFF_CHECK(!app.count(flag) || given.*field == saved.*field,
+                      flag << " differs from the checkpoint " << checkpoint
+                           << "; a resumed run keeps its settings");
+      },
+      [&](const char* flag, auto TrainOptions::*field) {
+        if (app.count(flag)) o.*field = given.*field;
+      });
+  return o;
+}
+
+std::string resumable_flags() {
+  std::string flags;
+  resume_settings([](const char*, auto) {}, [&](const char* flag, auto) {
+    flags += (flags.empty() ? "" : ", ") + std::string(flag);
+  });
+  return flags;
 }
 
 }  // namespace maskoff::train

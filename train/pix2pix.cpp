@@ -82,8 +82,7 @@ void load_module(const Checkpoint& ck, const std::string& prefix, const Module& 
 }  // namespace
 
 Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dlib_landmarks)
-    : opts_(opts), device_(device) {
-  opts_.validate();
+    : opts_(opts), choices_(opts_.validate()), device_(device) {
   Generator init(opts_.seed);
   models::UNetConfig gc;
   gc.num_downs = models::unet_downs_for_resolution(opts_.resolution);
@@ -102,7 +101,7 @@ Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dli
   opt_g_ = std::make_unique<Adam>(g_->parameters(), opts_.lr, opts_.beta1, opts_.beta2);
   opt_d_ = std::make_unique<Adam>(d_->parameters(), opts_.lr, opts_.beta1, opts_.beta2);
 
-  if (opts_.landmark_loss == "cnn" && opts_.lambda_landmark != 0) {
+  if (choices_.landmark_loss == LandmarkLoss::cnn && opts_.lambda_landmark != 0) {
     const std::string dir = opts_.landmark_weights.empty() ? default_landmark_weights() : opts_.landmark_weights;
     MASKOFF_CHECK(!dir.empty(),
                   "--landmark-loss cnn needs the 68-point network's weights: pass --landmark-weights DIR "
@@ -111,7 +110,7 @@ Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dli
     if (device_.is_cuda()) landmark_net_->to_(device_);
     crop_ = models::default_landmark_crop();
     if (!opts_.landmark_crop.empty()) crop_ = {opts_.landmark_crop[0], opts_.landmark_crop[1], opts_.landmark_crop[2]};
-  } else if (opts_.landmark_loss == "dlib" && opts_.lambda_landmark != 0) {
+  } else if (choices_.landmark_loss == LandmarkLoss::dlib && opts_.lambda_landmark != 0) {
     MASKOFF_CHECK(dlib_landmarks,
                   "--landmark-loss dlib needs dlib's landmark predictor, which this program was built "
                   "without (it comes with the data library: train/dlib_landmarks.h); choose "
@@ -124,7 +123,8 @@ Pix2Pix::~Pix2Pix() = default;
 
 Tensor Pix2Pix::gan_loss(const Tensor& logits, bool real) const {
   const double target = real ? 1.0 : 0.0;
-  if (opts_.gan_mode == "lsgan") return mse_loss(logits, full(logits.shape(), target, logits.dtype(), logits.device()));
+  if (choices_.gan_mode == GanMode::lsgan)
+    return mse_loss(logits, full(logits.shape(), target, logits.dtype(), logits.device()));
   return bce_with_logits(logits, target);
 }
 
@@ -209,20 +209,21 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   const Tensor g_l1 = l1_loss(fake, b);
   Tensor total = add(g_gan, mul_scalar(g_l1, opts_.lambda_l1));
   // Every reported value stays on the device until the step's end, then comes back in one
-  // copy: a read-back waits for all queued work, so reading each term as it is computed
-  // would stall the host several times per step instead of once.
-  std::vector<Tensor> report = {d_fake, d_real, g_gan, g_l1};
+  // copy into its field of t: a read-back waits for all queued work, so reading each term as
+  // it is computed would stall the host several times per step instead of once.
+  std::vector<std::pair<Tensor, double*>> report = {
+      {d_fake, &t.d_fake}, {d_real, &t.d_real}, {g_gan, &t.g_gan}, {g_l1, &t.g_l1}};
   if (opts_.lambda_mask != 0) {
     const Tensor g_mask = masked_mse_loss(fake, b, batch.mask.to(device_));
     total = add(total, mul_scalar(g_mask, opts_.lambda_mask));
-    report.push_back(g_mask);
+    report.push_back({g_mask, &t.g_mask});
   }
   double reported_extra = 0;
   if (landmark_net_) {
     const Tensor pred = models::landmarks_on_image(*landmark_net_, fake, crop_);
     const Tensor g_lm = landmark_distance_loss(pred, batch.landmarks.to(device_));
     total = add(total, mul_scalar(g_lm, opts_.lambda_landmark));
-    report.push_back(g_lm);
+    report.push_back({g_lm, &t.g_landmark});
   } else if (dlib_) {
     t.g_landmark = dlib_(fake.detach().cpu(), batch.landmarks.cpu());
     reported_extra = opts_.lambda_landmark * t.g_landmark;
@@ -232,20 +233,14 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   set_requires_grad(*d_, true);
   if (skipped_d_) restore_buffers(*d_, saved_d);
   if (skipped_g_) restore_buffers(*g_, saved_g);
-  report.push_back(total);
+  report.push_back({total, &t.g_total});
 
   autograd::NoGradGuard no_grad;
   std::vector<Tensor> flat;
-  for (const Tensor& v : report) flat.push_back(reshape(v.detach(), {1}));
+  for (const auto& [value, field] : report) flat.push_back(reshape(value.detach(), {1}));
   const std::vector<double> values = concat(flat, 0).cpu().to(DType::F64).to_vector<double>();
-  size_t k = 0;
-  t.d_fake = values[k++];
-  t.d_real = values[k++];
-  t.g_gan = values[k++];
-  t.g_l1 = values[k++];
-  if (opts_.lambda_mask != 0) t.g_mask = values[k++];
-  if (landmark_net_) t.g_landmark = values[k++];
-  t.g_total = values[k++] + reported_extra;
+  for (size_t i = 0; i < report.size(); ++i) *report[i].second = values[i];
+  t.g_total += reported_extra;
   return t;
 }
 

@@ -29,7 +29,7 @@ struct LossTerms {
   double g_gan = 0, g_l1 = 0, g_mask = 0, g_landmark = 0, g_total = 0;
   double d_real = 0, d_fake = 0;
 };
-// Column names for train_log.csv, in the order values() gives them.
+// Column names for train_log.csv, in the order loss_values() gives them.
 std::vector<std::string> loss_names();
 std::vector<double> loss_values(const LossTerms& t);
 // The index (into loss_names() and loss_values()) of the first loss term that is NaN or
@@ -99,6 +99,7 @@ class Pix2Pix {
   bool update(Adam& opt, const std::string& net, const Module& m);
 
   TrainOptions opts_;
+  TrainChoices choices_;  // opts_'s word-valued options, parsed
   Device device_;
   std::shared_ptr<models::UNetGenerator> g_;
   std::shared_ptr<models::PatchGANDiscriminator> d_;

@@ -16,6 +16,7 @@
 #include "tensor/parallel.h"
 #include "tensor/random.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/dlib_landmarks.h"
 #include "train/inference.h"
 #include "train/progress.h"
@@ -102,8 +103,8 @@ TrainOptions options_from_checkpoint(const std::string& path) {
 }
 
 RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
-  TrainOptions opts = opts_in;
-  opts.validate();
+  const TrainOptions opts = opts_in;
+  const TrainChoices choices = opts.validate();
   std::ostream& log = *ctl.log;
   MASKOFF_CHECK(!opts.out_dir.empty(), "train_pix2pix: --out is required");
   MASKOFF_CHECK(!opts.data_dir.empty(), "train_pix2pix: --data is required");
@@ -130,7 +131,8 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   const data::FaceShapeModel face_shape = fit_face_shape(train);
   // dlib's predictor comes from the data library; the step itself needs none.
   LandmarkDistanceFn dlib_term;
-  if (opts.landmark_loss == "dlib" && opts.lambda_landmark != 0) dlib_term = dlib_landmark_distance();
+  if (choices.landmark_loss == LandmarkLoss::dlib && opts.lambda_landmark != 0)
+    dlib_term = dlib_landmark_distance();
   Pix2Pix model(opts, device, dlib_term);
   const int64_t B = opts.batch_size;
   const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + B - 1) / B;
@@ -167,7 +169,7 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   std::vector<size_t> order;
 
   // ---- the non-finite guard ----
-  model.set_skip_nonfinite(opts.on_nonfinite == "skip");
+  model.set_skip_nonfinite(choices.on_nonfinite == OnNonFinite::skip);
   if (ctl.grad_hook) model.set_grad_hook(ctl.grad_hook);
   std::string last_good = ctl.resume;  // the checkpoint a stopped run can resume from
   int64_t last_good_step = step, bad_in_a_row = 0, bad_steps = 0;
@@ -277,7 +279,7 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
       const std::string what =
           bad_loss < 0 ? std::string("a gradient of ") + (held_g ? "G" : "D") + " is not finite"
                        : "the loss " + loss_names()[bad_loss] + " is " + number_text(loss_values(t)[bad_loss]);
-      if (opts.on_nonfinite == "stop") stop_nonfinite(step, lr, what, &batch, &t);
+      if (choices.on_nonfinite == OnNonFinite::stop) stop_nonfinite(step, lr, what, &batch, &t);
       const char* held = held_g && held_d ? "G's and D's update skipped"
                          : held_g         ? "G's update skipped"
                          : held_d         ? "D's update skipped"

@@ -9,7 +9,6 @@
 #include <iostream>
 #include <string>
 
-#include "train/device.h"
 #include "train/options.h"
 #include "train/paired_data.h"
 #include "train/pix2pix.h"
@@ -42,7 +41,7 @@ struct RunResult {
 // loss after a step, or in what a checkpoint would hold when it is saved) stops the run
 // with Error naming the step, the loss and the first non-finite tensor, writes
 // OUT/nonfinite_step_N.json, and never overwrites the last good checkpoint; with
-// opts.on_nonfinite == "skip" such steps' updates are held back instead, each logged to
+// --on-nonfinite skip such steps' updates are held back instead, each logged to
 // OUT/nonfinite_skips.log, until max_nonfinite_skips come in a row.
 RunResult run_training(const TrainOptions& opts, const RunControl& ctl = {});
 

@@ -7,14 +7,22 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
 
-// Channel c of image n starts at x + (n * C + c) * HW.
+// Channel c of image n starts at x + (n * C + c) * HW. The CUDA kernels (cuda/norm.cu)
+// take it as it is.
 struct BatchNormDims {
   int64_t n, c, hw;
-  int64_t per_channel() const { return n * hw; }
+  MASKOFF_HD int64_t per_channel() const { return n * hw; }
+  // The NCHW index of the j-th value of channel `channel`, counting image by image: what a
+  // CUDA thread striding over one channel's values needs. The loops below walk the images
+  // and the plane instead.
+  MASKOFF_HD int64_t at(int64_t channel, int64_t j) const {
+    return ((j / hw) * c + channel) * hw + j % hw;
+  }
   int64_t grain() const { return kParallelGrain / std::max<int64_t>(1, per_channel()); }
 };
 
@@ -36,10 +44,12 @@ void batch_norm_apply_channel(const T* x, T* y, BatchNormDims d, int64_t c, T me
 // Training forward: per channel, the batch mean and biased variance, then y. The sums are
 // taken about the channel's first value (a shift inside the data's range) and in double, so
 // one pass gives the variance without the cancellation of the naive sum of squares.
-// Writes mean, var (biased) and invstd = 1/sqrt(var + eps) per channel.
+// Writes mean and invstd = 1/sqrt(var + eps) per channel and, when running_mean and
+// running_var are given, updates them in place as
+// running = (1 - momentum) * running + momentum * batch, with the unbiased variance.
 template <class T>
 void batch_norm_train(const T* x, const T* gamma, const T* beta, T eps, BatchNormDims d, T* y,
-                      T* mean, T* var, T* invstd) {
+                      T* mean, T* invstd, T* running_mean, T* running_var, double momentum) {
   const double m = static_cast<double>(d.per_channel());
   parallel_for(
       d.c,
@@ -57,19 +67,33 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, T eps, BatchNor
         double mu = s1 / m;
         double v = std::max(0.0, s2 / m - mu * mu);
         mean[c] = static_cast<T>(shift + mu);
-        var[c] = static_cast<T>(v);
+        const T var = static_cast<T>(v);
         invstd[c] = static_cast<T>(1.0 / std::sqrt(v + static_cast<double>(eps)));
+        if (running_mean) {
+          const double unbiased = var * (m / (m - 1));
+          running_mean[c] =
+              static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
+          running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * unbiased);
+        }
         batch_norm_apply_channel(x, y, d, c, mean[c], invstd[c], gamma, beta);
       },
       d.grain());
 }
 
-// Eval forward with given per-channel mean and invstd (from the running statistics).
+// Eval forward with the running statistics: writes mean = running_mean and
+// invstd = 1/sqrt(running_var + eps) per channel (copies, which the backward keeps: the
+// running statistics change in place at the next training step), then y.
 template <class T>
-void batch_norm_apply(const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
-                      BatchNormDims d, T* y) {
+void batch_norm_eval(const T* x, const T* running_mean, const T* running_var, const T* gamma,
+                     const T* beta, double eps, BatchNormDims d, T* y, T* mean, T* invstd) {
   parallel_for(
-      d.c, [&](int64_t c) { batch_norm_apply_channel(x, y, d, c, mean[c], invstd[c], gamma, beta); },
+      d.c,
+      [&](int64_t c) {
+        mean[c] = running_mean[c];
+        invstd[c] =
+            static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
+        batch_norm_apply_channel(x, y, d, c, mean[c], invstd[c], gamma, beta);
+      },
       d.grain());
 }
 

@@ -7,15 +7,17 @@
 #include <cstdint>
 #include <limits>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
 
-// Input h x w, output oh x ow, square window k, stride s, implicit padding p.
+// Input h x w, output oh x ow, square window k, stride s, implicit padding p. The CUDA
+// kernels (cuda/pool.cu) take it, and the window below, as they are.
 struct PoolGeom {
   int64_t h, w, oh, ow, k, s, p;
-  int64_t in_plane() const { return h * w; }
-  int64_t out_plane() const { return oh * ow; }
+  MASKOFF_HD int64_t in_plane() const { return h * w; }
+  MASKOFF_HD int64_t out_plane() const { return oh * ow; }
   int64_t grain() const { return kParallelGrain / std::max<int64_t>(1, out_plane() * k * k); }
 };
 
@@ -25,11 +27,12 @@ struct PoolWindow {
   // Extent of the window inside the padded input (what count_include_pad divides by).
   int64_t padded_count;
 };
-inline PoolWindow pool_window(const PoolGeom& g, int64_t oy, int64_t ox) {
+MASKOFF_HD PoolWindow pool_window(const PoolGeom& g, int64_t oy, int64_t ox) {
   const int64_t hs = oy * g.s - g.p, ws = ox * g.s - g.p;
-  const int64_t he = std::min(hs + g.k, g.h + g.p), we = std::min(ws + g.k, g.w + g.p);
-  return {std::max<int64_t>(hs, 0), std::min(he, g.h), std::max<int64_t>(ws, 0),
-          std::min(we, g.w), (he - hs) * (we - ws)};
+  const int64_t he = hs + g.k < g.h + g.p ? hs + g.k : g.h + g.p;
+  const int64_t we = ws + g.k < g.w + g.p ? ws + g.k : g.w + g.p;
+  return {hs > 0 ? hs : 0, he < g.h ? he : g.h, ws > 0 ? ws : 0, we < g.w ? we : g.w,
+          (he - hs) * (we - ws)};
 }
 
 // The window's maximum, NaN if it holds one (NaN propagates, as in PyTorch). Padding never
@@ -63,8 +66,9 @@ int64_t window_argmax(const T* plane, const PoolGeom& g, const PoolWindow& win) 
   return win.h0 * g.w + win.w0;  // unreachable: m is one of the values
 }
 
-template <class T>
-void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
+// y = reduce(plane, window) for every output window of every plane.
+template <class T, class Reduce>
+void pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g, Reduce reduce) {
   parallel_for(
       planes,
       [&](int64_t pl) {
@@ -72,9 +76,15 @@ void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
         T* yp = y + pl * g.out_plane();
         for (int64_t oy = 0; oy < g.oh; ++oy)
           for (int64_t ox = 0; ox < g.ow; ++ox)
-            yp[oy * g.ow + ox] = window_max(xp, g, pool_window(g, oy, ox));
+            yp[oy * g.ow + ox] = reduce(xp, pool_window(g, oy, ox));
       },
       g.grain());
+}
+
+template <class T>
+void max_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g) {
+  pool2d(x, y, planes, g,
+         [&](const T* xp, const PoolWindow& win) { return window_max(xp, g, win); });
 }
 
 // The gradient goes to each window's argmax, found again from x rather than stored.
@@ -94,27 +104,18 @@ void max_pool2d_backward(const T* x, const T* dy, T* dx, int64_t planes, const P
       g.grain());
 }
 
-inline int64_t avg_divisor(const PoolWindow& win, bool count_include_pad) {
+MASKOFF_HD int64_t avg_divisor(const PoolWindow& win, bool count_include_pad) {
   return count_include_pad ? win.padded_count : (win.h1 - win.h0) * (win.w1 - win.w0);
 }
 
 template <class T>
 void avg_pool2d(const T* x, T* y, int64_t planes, const PoolGeom& g, bool count_include_pad) {
-  parallel_for(
-      planes,
-      [&](int64_t pl) {
-        const T* xp = x + pl * g.in_plane();
-        T* yp = y + pl * g.out_plane();
-        for (int64_t oy = 0; oy < g.oh; ++oy)
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            const PoolWindow win = pool_window(g, oy, ox);
-            T s = 0;
-            for (int64_t ih = win.h0; ih < win.h1; ++ih)
-              for (int64_t iw = win.w0; iw < win.w1; ++iw) s += xp[ih * g.w + iw];
-            yp[oy * g.ow + ox] = s / static_cast<T>(avg_divisor(win, count_include_pad));
-          }
-      },
-      g.grain());
+  pool2d(x, y, planes, g, [&](const T* xp, const PoolWindow& win) {
+    T s = 0;
+    for (int64_t ih = win.h0; ih < win.h1; ++ih)
+      for (int64_t iw = win.w0; iw < win.w1; ++iw) s += xp[ih * g.w + iw];
+    return s / static_cast<T>(avg_divisor(win, count_include_pad));
+  });
 }
 
 template <class T>

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
@@ -81,12 +82,13 @@ void l1_backward(const T* p, const T* t, const T* gy, int64_t n, T* dp, T* dt) {
 }
 
 // ---- mean squared error weighted by a mask -----------------------------------------------
-// p, t: [N, C, HW]; m: [N, mc, HW] with mc = 1 (shared by all channels) or mc = C.
+// p, t: [N, C, HW]; m: [N, mc, HW] with mc = 1 (shared by all channels) or mc = C. The
+// CUDA kernels (cuda/losses.cu) take it as it is.
 struct MaskedShape {
   int64_t n, c, hw, mc;
-  int64_t numel() const { return n * c * hw; }
+  MASKOFF_HD int64_t numel() const { return n * c * hw; }
   // Index into the mask of element i of p.
-  int64_t mask_index(int64_t i) const {
+  MASKOFF_HD int64_t mask_index(int64_t i) const {
     int64_t s = i % hw, nc = i / hw;
     return mc == 1 ? (nc / c) * hw + s : i;
   }

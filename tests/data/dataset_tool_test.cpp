@@ -14,13 +14,8 @@
 
 namespace fs = std::filesystem;
 
-namespace maskoff::data {
+namespace maskoff::data::testing {
 namespace {
-
-using testing::kDlibExamples;
-using testing::read_bytes;
-using testing::TempDir;
-using testing::write_bytes;
 
 // Sorted names fix the id order: a_* (3 faces) ... then files that yield nothing.
 std::string make_inputs(const TempDir& dir) {
@@ -71,6 +66,25 @@ int count_lines(const std::string& path) {
   int n = 0;
   for (std::string line; std::getline(in, line);) ++n;
   return n;
+}
+
+// A file that cannot be read is listed with the reader's message; the source location of
+// the check that refused it is kept apart, in summary.json.
+TEST(DatasetTool, SkippedFilesKeepTheReasonAndItsSourceLocationApart) {
+  TempDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  fs::create_directories(in);
+  const std::string text = "not an image\n";
+  write_bytes(in + "/text.jpg", std::vector<uint8_t>(text.begin(), text.end()));
+  const DatasetSummary s = build_masked_dataset(options(in, out, 1));
+  ASSERT_EQ(s.unreadable.size(), 1u);
+  const Skipped& u = s.unreadable[0];
+  EXPECT_NE(u.reason.find("text.jpg"), std::string::npos) << u.reason;
+  EXPECT_EQ(u.reason.find(" ["), std::string::npos) << u.reason;
+  EXPECT_NE(u.where.find(".cpp:"), std::string::npos) << u.where;
+  std::ifstream sj(out + "/summary.json");
+  const std::string json((std::istreambuf_iterator<char>(sj)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"where\": \"" + u.where + "\""), std::string::npos) << json;
 }
 
 TEST(DatasetTool, EndToEndOnExamplePhotos) {
@@ -418,4 +432,4 @@ TEST(DatasetTool, CommandLine) {
 }
 
 }  // namespace
-}  // namespace maskoff::data
+}  // namespace maskoff::data::testing

@@ -12,13 +12,8 @@
 #include "data/image.h"
 #include "tests/data/temp_dir.h"
 
-namespace maskoff::data {
+namespace maskoff::data::testing {
 namespace {
-
-using testing::kDlibExamples;
-using testing::read_bytes;
-using testing::TempDir;
-using testing::write_bytes;
 
 const std::string kJpeg = kDlibExamples + "/faces/2008_002470.jpg";
 
@@ -368,4 +363,4 @@ TEST(ImageTensor, BadShapeIsAnError) {
 }
 
 }  // namespace
-}  // namespace maskoff::data
+}  // namespace maskoff::data::testing

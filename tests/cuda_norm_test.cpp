@@ -1,22 +1,11 @@
-// CPU-vs-CUDA comparisons of batch norm (training, eval, without affine or running
-// statistics, and the running-statistics update), max and average pooling, and bilinear
-// resizing in every mode.
+// CPU-vs-CUDA comparisons of batch norm: training, eval, without affine or running
+// statistics, and the running-statistics update.
 #include "layers/elementwise.h"
 #include "layers/norm.h"
-#include "layers/pool.h"
-#include "layers/resize.h"
 #include "tests/cuda_harness.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::compare_with_cpu;
-using testing::fresh_seed;
-using testing::kTolElementwise;
-using testing::kTolReduce;
-using testing::random_input;
-using testing::random_leaf;
-using testing::seed_note;
-using Inputs = std::vector<Tensor>;
 
 TEST(CudaBatchNorm, TrainingModeWithAffineAndRunningStatistics) {
   MASKOFF_REQUIRE_CUDA();
@@ -79,53 +68,5 @@ TEST(CudaBatchNorm, NoAffineNoRunningStatisticsAndOnePixelPlanes) {
       {y, gamma, beta}, kTolReduce, seed));
 }
 
-TEST(CudaPool, MaxAndAveragePooling) {
-  MASKOFF_REQUIRE_CUDA();
-  const uint64_t seed = fresh_seed();
-  Generator g(seed);
-  Tensor x = random_leaf({2, 3, 15, 18}, g);
-  struct Case {
-    int64_t k, s, p;
-  };
-  for (Case c : {Case{2, 2, 0}, Case{3, 2, 1}, Case{3, 1, 1}, Case{4, 3, 2}, Case{5, 2, 0}}) {
-    SCOPED_TRACE("kernel " + std::to_string(c.k) + " stride " + std::to_string(c.s) +
-                 " padding " + std::to_string(c.p));
-    EXPECT_TRUE(compare_with_cpu([c](const Inputs& v) { return max_pool2d(v[0], c.k, c.s, c.p); },
-                                 {x}, kTolElementwise, seed));
-    for (bool include : {true, false})
-      EXPECT_TRUE(compare_with_cpu(
-          [c, include](const Inputs& v) { return avg_pool2d(v[0], c.k, c.s, c.p, include); }, {x},
-          kTolElementwise, seed));
-  }
-}
-
-TEST(CudaPool, MaxPoolPropagatesNaN) {
-  MASKOFF_REQUIRE_CUDA();
-  Tensor x = from_vector(std::vector<float>{1.f, NAN, 3.f, 2.f}, {1, 1, 2, 2});
-  EXPECT_TRUE(std::isnan(max_pool2d(x.to(Device::cuda()), 2, 2).item()));
-}
-
-TEST(CudaResize, BilinearEveryModeUpAndDown) {
-  MASKOFF_REQUIRE_CUDA();
-  const uint64_t seed = fresh_seed();
-  Generator g(seed);
-  Tensor x = random_leaf({2, 3, 13, 20}, g);
-  struct Size {
-    int64_t h, w;
-  };
-  for (Size s : {Size{26, 40}, Size{7, 9}, Size{13, 20}, Size{1, 1}, Size{31, 5}}) {
-    SCOPED_TRACE(std::to_string(s.h) + "x" + std::to_string(s.w));
-    for (bool corners : {false, true})
-      EXPECT_TRUE(compare_with_cpu(
-          [s, corners](const Inputs& v) { return resize_bilinear(v[0], s.h, s.w, corners); }, {x},
-          kTolReduce, seed))
-          << "align_corners " << corners;
-    EXPECT_TRUE(compare_with_cpu(
-        [s](const Inputs& v) { return resize_bilinear_tf_legacy(v[0], s.h, s.w); }, {x},
-        kTolReduce, seed))
-        << "tf_legacy";
-  }
-}
-
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

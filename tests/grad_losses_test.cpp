@@ -8,13 +8,8 @@
 #include "tensor/parallel.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::all_close;
-using testing::distinct_leaf;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 // A soft mask in [0, 1] with some exact zeros and ones.
 Tensor soft_mask(const Shape& s, Generator& g) {
@@ -317,4 +312,4 @@ TEST(LossErrors, EmptyInput) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing

@@ -5,13 +5,8 @@
 #include "layers/shape_ops.h"
 #include "tests/gradcheck.h"
 
-namespace maskoff {
+namespace maskoff::testing {
 namespace {
-using testing::error_of;
-using testing::all_close;
-using testing::grad_check;
-using testing::leaf;
-using testing::f64;
 
 TEST(ConcatGrad, MiddleDimThreeInputs) {
   Generator g(31);
@@ -132,4 +127,4 @@ TEST(ShapeErrors, ClearMessages) {
 }
 
 }  // namespace
-}  // namespace maskoff
+}  // namespace maskoff::testing
