@@ -49,11 +49,12 @@ void check_versions(const Node& node) {
     const auto& [storage, version] = node.versions[i];
     if (!storage || storage->version() == version) continue;
     const bool is_output = i + 1 == node.versions.size();
-    MASKOFF_FAIL("backward of '" << node.name << "': its "
-                 << (is_output ? std::string("output") : "input " + std::to_string(i))
-                 << " was modified in place after the forward pass (version " << version
-                 << " -> " << storage->version() << "), e.g. by an optimizer step between "
-                 << "forward and backward; run the forward again after the update");
+    MASKOFF_FAIL(
+        "backward of '" << node.name << "': its "
+                        << (is_output ? std::string("output") : "input " + std::to_string(i))
+                        << " was modified in place after the forward pass (version " << version
+                        << " -> " << storage->version() << "), e.g. by an optimizer step between "
+                        << "forward and backward; run the forward again after the update");
   }
 }
 
@@ -70,10 +71,10 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
       if (!in.defined() || !in.grad_fn()) continue;
       const std::shared_ptr<Node>& child = in.grad_fn();
       if (seen.insert(child.get()).second) {
-        MASKOFF_CHECK(!child->released,
-                      "backward through a graph that was already freed (node '"
-                          << child->name << "'); call backward(grad, /*retain_graph=*/true) "
-                          << "the first time to go through it twice");
+        MASKOFF_CHECK(!child->released, "backward through a graph that was already freed (node '"
+                                            << child->name
+                                            << "'); call backward(grad, /*retain_graph=*/true) "
+                                            << "the first time to go through it twice");
         stack.emplace_back(child, 0);
       }
     } else {
@@ -114,8 +115,9 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
                                  << "the computation requires grad, or it ran under NoGradGuard)");
   Tensor grad = grad_in;
   if (!grad.defined()) {
-    MASKOFF_CHECK(root.numel() == 1, "backward() without a gradient needs a one-element tensor, got "
-                                         << root.str() << "; pass the gradient explicitly");
+    MASKOFF_CHECK(root.numel() == 1,
+                  "backward() without a gradient needs a one-element tensor, got "
+                      << root.str() << "; pass the gradient explicitly");
     grad = ones_like(root);
   } else {
     check_same_shape(root, grad, "backward (gradient vs root)");
@@ -128,10 +130,10 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
     accumulate_leaf(root, grad);
     return;
   }
-  MASKOFF_CHECK(!root_node->released,
-                "backward through a graph that was already freed (node '"
-                    << root_node->name << "'); call backward(grad, /*retain_graph=*/true) "
-                    << "the first time to go through it twice");
+  MASKOFF_CHECK(!root_node->released, "backward through a graph that was already freed (node '"
+                                          << root_node->name
+                                          << "'); call backward(grad, /*retain_graph=*/true) "
+                                          << "the first time to go through it twice");
 
   std::vector<std::shared_ptr<Node>> order = topological_order(root_node);
   std::unordered_map<Node*, Tensor> pending;
@@ -154,8 +156,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in, bool retain_graph) 
         const Tensor& in = node->inputs[i];
         MASKOFF_CHECK(grads[i].shape() == in.shape(),
                       "node '" << node->name << "' produced a gradient of shape "
-                               << shape_str(grads[i].shape()) << " for input " << i
-                               << " of shape " << shape_str(in.shape()));
+                               << shape_str(grads[i].shape()) << " for input " << i << " of shape "
+                               << shape_str(in.shape()));
         if (in.grad_fn()) {
           accumulate(pending[in.grad_fn().get()], grads[i]);
         } else {

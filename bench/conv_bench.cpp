@@ -16,11 +16,11 @@
 
 namespace {
 
+using maskoff::bench::geom;
+using maskoff::bench::kLayers;
 using maskoff::bench::kPasses;
 using maskoff::bench::Layer;
 using maskoff::bench::Pass;
-using maskoff::bench::kLayers;
-using maskoff::bench::geom;
 using maskoff::cpu::ConvGeom;
 
 std::vector<float> random_vector(int64_t n, uint64_t seed) {

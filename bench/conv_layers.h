@@ -41,7 +41,8 @@ inline const Layer kLayers[] = {
     {"patch3_128to256_64px", false, 128, 256, 64, 2, 1},
     {"patch4_256to512_32px", false, 256, 512, 32, 1, 1},
     {"patch5_512to1_31px", false, 512, 1, 31, 1, 1},
-    // Depthwise 3x3 with TF-'same' padding, as in the face-landmark network (asymmetric when strided).
+    // Depthwise 3x3 with TF-'same' padding, as in the face-landmark network (asymmetric when
+    // strided).
     {"dw3x3s1_128ch_64px", false, 128, 128, 64, 1, 1, 3, 1, 128},
     {"dw3x3s2_128ch_64px", false, 128, 128, 64, 2, 0, 3, 1, 128},
 };

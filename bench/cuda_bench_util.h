@@ -54,11 +54,11 @@ inline const Ceilings& ceilings() {
       MASKOFF_CUDA_CHECK(cudaMemsetAsync(a.as<char>(), 1, bytes, cuda::stream()));
       double best = 1e30;
       for (int i = 0; i < 10; ++i)
-        best = std::min(best, time_ms([&] {
-                          MASKOFF_CUDA_CHECK(cudaMemcpyAsync(b.as<char>(), a.as<char>(), bytes,
-                                                             cudaMemcpyDeviceToDevice,
-                                                             cuda::stream()));
-                        }));
+        best = std::min(
+            best, time_ms([&] {
+              MASKOFF_CUDA_CHECK(cudaMemcpyAsync(b.as<char>(), a.as<char>(), bytes,
+                                                 cudaMemcpyDeviceToDevice, cuda::stream()));
+            }));
       r.copy_bytes_per_s = 2.0 * static_cast<double>(bytes) / (best * 1e-3);
     }
     const int64_t n = 4096;

@@ -23,11 +23,11 @@
 
 namespace {
 
+using maskoff::bench::geom;
+using maskoff::bench::kLayers;
 using maskoff::bench::kPasses;
 using maskoff::bench::Layer;
 using maskoff::bench::Pass;
-using maskoff::bench::kLayers;
-using maskoff::bench::geom;
 using maskoff::cpu::ConvGeom;
 
 void bm_conv(benchmark::State& st, const Layer& l, Pass pass, bool tf32) {
@@ -77,9 +77,11 @@ int main(int argc, char** argv) {
                            p.name + (tf32 ? "TF32/" : "/") + l.name;
         const Layer* lp = &l;
         const Pass pass = p.pass;
-        benchmark::RegisterBenchmark(name.c_str(), [lp, pass, tf32](benchmark::State& st) {
-          bm_conv(st, *lp, pass, tf32);
-        })->UseManualTime()->MinTime(0.05)->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark(
+            name.c_str(), [lp, pass, tf32](benchmark::State& st) { bm_conv(st, *lp, pass, tf32); })
+            ->UseManualTime()
+            ->MinTime(0.05)
+            ->Unit(benchmark::kMicrosecond);
       }
     }
   }

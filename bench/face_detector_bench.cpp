@@ -30,7 +30,8 @@ std::string weights_dir() {
 }
 
 std::shared_ptr<models::FaceDetectorNet> make_net() {
-  if (std::filesystem::is_directory(weights_dir())) return models::load_face_detector(weights_dir());
+  if (std::filesystem::is_directory(weights_dir()))
+    return models::load_face_detector(weights_dir());
   auto net = std::make_shared<models::FaceDetectorNet>();
   maskoff::Generator g(1);
   for (const maskoff::Tensor& p : net->parameters()) maskoff::init_uniform_(p, g, -0.2, 0.2);

@@ -15,9 +15,7 @@
 namespace maskoff {
 namespace {
 
-Shape image(const benchmark::State& st) {
-  return {1, st.range(0), st.range(1), st.range(1)};
-}
+Shape image(const benchmark::State& st) { return {1, st.range(0), st.range(1), st.range(1)}; }
 void set_bytes(benchmark::State& st, int64_t floats) {
   st.SetBytesProcessed(st.iterations() * floats * static_cast<int64_t>(sizeof(float)));
 }
@@ -37,7 +35,11 @@ void BM_BatchNormTrainFwdBwd(benchmark::State& st) {
   }
   set_bytes(st, 5 * x.numel());
 }
-BENCHMARK(BM_BatchNormTrainFwdBwd)->Args({64, 128})->Args({512, 16})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_BatchNormTrainFwdBwd)
+    ->Args({64, 128})
+    ->Args({512, 16})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void BM_MaxPool2x2(benchmark::State& st) {
   Generator g(2);
@@ -63,8 +65,12 @@ void BM_ResizeBilinear(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(resize_bilinear(x, out, out).raw_data());
   set_bytes(st, x.numel() + st.range(0) * out * out);
 }
-BENCHMARK(BM_ResizeBilinear)->Args({3, 256, 128})->Args({3, 128, 256})->Args({64, 64, 128})
-    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_ResizeBilinear)
+    ->Args({3, 256, 128})
+    ->Args({3, 128, 256})
+    ->Args({64, 64, 128})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 // A U-Net skip connection: two [1, C, S, S] halves into [1, 2C, S, S].
 void BM_ConcatChannels(benchmark::State& st) {
@@ -73,7 +79,11 @@ void BM_ConcatChannels(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(concat_channels({a, b}).raw_data());
   set_bytes(st, 4 * a.numel());
 }
-BENCHMARK(BM_ConcatChannels)->Args({64, 128})->Args({512, 16})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_ConcatChannels)
+    ->Args({64, 128})
+    ->Args({512, 16})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 // The face detector's neck: a [1, 64, S, S] map doubled to 2S (reads x, writes 4x), and the
 // backward's block sums (reads 4x, writes x).
@@ -83,7 +93,11 @@ void BM_UpsampleNearest2x(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(upsample_nearest2d(x, 2).raw_data());
   set_bytes(st, 5 * x.numel());
 }
-BENCHMARK(BM_UpsampleNearest2x)->Args({64, 30})->Args({64, 60})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_UpsampleNearest2x)
+    ->Args({64, 30})
+    ->Args({64, 60})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace maskoff

@@ -48,13 +48,21 @@ void BM_TrainStepCpu(benchmark::State& st) {
   const PairedBatch b = random_batch(o.resolution, g);
   model.train_step(b);  // first step allocates the optimiser's buffers
   for (auto _ : st) benchmark::DoNotOptimize(model.train_step(b).g_total);
-  st.counters["images/s"] = benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
+  st.counters["images/s"] =
+      benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
   st.SetLabel(landmarks ? "GAN+L1+mask+landmark(cnn)" : "GAN+L1+mask");
 }
 BENCHMARK(BM_TrainStepCpu)
     ->ArgNames({"res", "landmark"})
-    ->Args({64, 0})->Args({64, 1})->Args({128, 0})->Args({128, 1})->Args({256, 0})->Args({256, 1})
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+    ->Args({64, 0})
+    ->Args({64, 1})
+    ->Args({128, 0})
+    ->Args({128, 1})
+    ->Args({256, 0})
+    ->Args({256, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 }  // namespace maskoff::train

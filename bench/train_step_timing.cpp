@@ -67,7 +67,8 @@ json profile_json(const profile::Counts& c) {
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
     return a.second.calls != b.second.calls ? a.second.calls > b.second.calls : a.first < b.first;
   });
-  for (const auto& [name, oc] : sorted) ops.push_back({{"op", name}, {"calls", oc.calls}, {"flops", oc.flops}});
+  for (const auto& [name, oc] : sorted)
+    ops.push_back({{"op", name}, {"calls", oc.calls}, {"flops", oc.flops}});
   return {{"ops_dispatched", c.calls()},
           {"allocations", c.allocations},
           {"bytes_allocated", c.bytes_allocated},
@@ -78,8 +79,9 @@ json profile_json(const profile::Counts& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Time the whole pix2pix training step, configuration by configuration (JSON like "
-               "bench/reference/pix2pix_step.py)."};
+  CLI::App app{
+      "Time the whole pix2pix training step, configuration by configuration (JSON like "
+      "bench/reference/pix2pix_step.py)."};
   std::string device_name = "auto", out;
   std::vector<std::string> configs = {"fp32", "tf32"};
   std::vector<int64_t> batches = {1, 16};
@@ -96,10 +98,12 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::Range(int64_t{1}, int64_t{4096}))
       ->capture_default_str();
-  app.add_option("--resolution", resolution, "image side (U-Net depth follows it)")->capture_default_str();
+  app.add_option("--resolution", resolution, "image side (U-Net depth follows it)")
+      ->capture_default_str();
   app.add_option("--ngf", ngf, "generator width")->capture_default_str();
   app.add_option("--ndf", ndf, "discriminator width")->capture_default_str();
-  app.add_option("--warmup", warmup, "untimed steps first (cuDNN plans, allocator, caches)")->capture_default_str();
+  app.add_option("--warmup", warmup, "untimed steps first (cuDNN plans, allocator, caches)")
+      ->capture_default_str();
   app.add_option("--steps", steps, "timed steps; the median is reported")->capture_default_str();
   app.add_option("--seed", seed, "seed of the weights and inputs")->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
@@ -113,9 +117,10 @@ int main(int argc, char** argv) {
     const Device device = train::select_device(device_name, std::cerr);
     json doc;
     doc["implementation"] = "maskoff";
-    doc["device"] = device.is_cuda() ? backend::cuda_report()
-                                     : "cpu (" + std::to_string(num_threads()) + " threads, " +
-                                           std::to_string(std::thread::hardware_concurrency()) + " cores)";
+    doc["device"] = device.is_cuda()
+                        ? backend::cuda_report()
+                        : "cpu (" + std::to_string(num_threads()) + " threads, " +
+                              std::to_string(std::thread::hardware_concurrency()) + " cores)";
     std::string cmd;
     for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
     doc["command"] = cmd;
@@ -130,12 +135,13 @@ int main(int argc, char** argv) {
 #endif
     doc["results"] = json::array();
 
-    std::printf("%-6s %6s %11s %11s %11s %10s %12s\n", "config", "batch", "median ms", "p10 ms", "p90 ms",
-                "images/s", "TFLOP/s");
+    std::printf("%-6s %6s %11s %11s %11s %10s %12s\n", "config", "batch", "median ms", "p10 ms",
+                "p90 ms", "images/s", "TFLOP/s");
     for (const std::string& config : configs) {
       for (const int64_t batch : batches) {
-        json r = {{"config", config}, {"batch", batch}, {"resolution", resolution}, {"ngf", ngf}, {"ndf", ndf},
-                  {"warmup", warmup}, {"steps", steps}};
+        json r = {{"config", config}, {"batch", batch}, {"resolution", resolution},
+                  {"ngf", ngf},       {"ndf", ndf},     {"warmup", warmup},
+                  {"steps", steps}};
         if (config == "tf32" && !device.is_cuda()) {
           r["error"] = "tf32 needs a CUDA device";
           std::printf("%-6s %6lld  skipped: %s\n", config.c_str(), static_cast<long long>(batch),
@@ -157,16 +163,23 @@ int main(int argc, char** argv) {
         for (int i = 0; i < steps; ++i) {
           const auto t0 = std::chrono::steady_clock::now();
           last = model.train_step(b);  // ends by reading the losses back: the device work is done
-          ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+          ms.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                  .count());
         }
         const double median = percentile(ms, 0.5);
         double mean = 0;
         for (double v : ms) mean += v / ms.size();
-        r["ms_per_step"] = {{"median", median}, {"p10", percentile(ms, 0.1)}, {"p90", percentile(ms, 0.9)},
+        r["ms_per_step"] = {{"median", median},
+                            {"p10", percentile(ms, 0.1)},
+                            {"p90", percentile(ms, 0.9)},
                             {"mean", mean}};
         r["images_per_s"] = batch * 1000.0 / median;
-        r["losses"] = {{"d_real", last.d_real}, {"d_fake", last.d_fake}, {"g_gan", last.g_gan},
-                       {"g_l1", last.g_l1},     {"g_mask", last.g_mask}};
+        r["losses"] = {{"d_real", last.d_real},
+                       {"d_fake", last.d_fake},
+                       {"g_gan", last.g_gan},
+                       {"g_l1", last.g_l1},
+                       {"g_mask", last.g_mask}};
         double tflops = 0;
         if (do_profile) {
           profile::start();
@@ -176,15 +189,18 @@ int main(int argc, char** argv) {
           tflops = c.flops() / (median * 1e-3) / 1e12;
           r["achieved_tflops"] = tflops;
         }
-        std::printf("%-6s %6lld %11.2f %11.2f %11.2f %10.2f %12s\n", config.c_str(), static_cast<long long>(batch),
-                    median, percentile(ms, 0.1), percentile(ms, 0.9), batch * 1000.0 / median,
+        std::printf("%-6s %6lld %11.2f %11.2f %11.2f %10.2f %12s\n", config.c_str(),
+                    static_cast<long long>(batch), median, percentile(ms, 0.1), percentile(ms, 0.9),
+                    batch * 1000.0 / median,
                     do_profile ? std::to_string(tflops).substr(0, 6).c_str() : "-");
         if (do_profile) {
           const json& p = r["profile"];
-          std::printf("       one step: %lld ops dispatched, %lld allocations, %.1f MB allocated, %.2f GFLOP\n",
-                      static_cast<long long>(p["ops_dispatched"].get<int64_t>()),
-                      static_cast<long long>(p["allocations"].get<int64_t>()),
-                      p["bytes_allocated"].get<double>() / 1e6, p["flops"].get<double>() / 1e9);
+          std::printf(
+              "       one step: %lld ops dispatched, %lld allocations, %.1f MB allocated, %.2f "
+              "GFLOP\n",
+              static_cast<long long>(p["ops_dispatched"].get<int64_t>()),
+              static_cast<long long>(p["allocations"].get<int64_t>()),
+              p["bytes_allocated"].get<double>() / 1e6, p["flops"].get<double>() / 1e9);
         }
         std::fflush(stdout);
         doc["results"].push_back(r);

@@ -145,9 +145,9 @@ class CachingAllocator {
     if (st != cudaSuccess) {
       cudaGetLastError();
       AllocatorStats s = stats();
-      MASKOFF_FAIL("CUDA out of memory allocating " << cls << " bytes (" << cudaGetErrorString(st)
-                   << "); " << s.bytes_in_use << " bytes in use by tensors, " << s.bytes_reserved
-                   << " reserved");
+      MASKOFF_FAIL("CUDA out of memory allocating "
+                   << cls << " bytes (" << cudaGetErrorString(st) << "); " << s.bytes_in_use
+                   << " bytes in use by tensors, " << s.bytes_reserved << " reserved");
     }
     return p;
   }

@@ -88,8 +88,7 @@ void upload_async(void* dst_device, const void* src_host, size_t n) {
     slot.capacity = cap;
   }
   std::memcpy(slot.host, src_host, n);
-  MASKOFF_CUDA_CHECK(
-      cudaMemcpyAsync(dst_device, slot.host, n, cudaMemcpyHostToDevice, stream()));
+  MASKOFF_CUDA_CHECK(cudaMemcpyAsync(dst_device, slot.host, n, cudaMemcpyHostToDevice, stream()));
   MASKOFF_CUDA_CHECK(cudaEventRecord(slot.done, stream()));
 }
 

@@ -60,8 +60,8 @@ Key key_of(const cpu::ConvGeom& g, bool tf32_on) {
 }
 
 int as_int(int64_t v, const char* what) {
-  MASKOFF_CHECK(v >= 0 && v <= INT_MAX, "cuDNN convolution: " << what << " " << v
-                                                              << " exceeds cuDNN's int range");
+  MASKOFF_CHECK(v >= 0 && v <= INT_MAX,
+                "cuDNN convolution: " << what << " " << v << " exceeds cuDNN's int range");
   return static_cast<int>(v);
 }
 
@@ -154,9 +154,10 @@ Plan* plan_for(State& s, const cpu::ConvGeom& g) {
   MASKOFF_CUDNN_CHECK(
       cudnnGetConvolution2dForwardOutputDim(p->conv, p->x, p->w, &on, &oc, &oh, &ow));
   MASKOFF_CHECK(on == g.n && oc == g.cout && oh == g.oh && ow == g.ow,
-                "cuDNN convolution: expected output [" << g.n << ", " << g.cout << ", " << g.oh
-                    << ", " << g.ow << "], cuDNN computes [" << on << ", " << oc << ", " << oh
-                    << ", " << ow << "]");
+                "cuDNN convolution: expected output ["
+                    << g.n << ", " << g.cout << ", " << g.oh << ", " << g.ow
+                    << "], cuDNN computes [" << on << ", " << oc << ", " << oh << ", " << ow
+                    << "]");
   ++s.stats.plans;
   Plan* raw = p.get();
   s.plans.emplace(key, std::move(p));
@@ -201,8 +202,8 @@ void find_forward(State& s, Plan& p, const float* x, const float* w, float* y) {
       cudnnGetConvolutionForwardAlgorithm_v7(h, p.x, p.w, p.conv, p.y, max, &count, perf.data()));
   const size_t limit = workspace_limit(perf, count);
   void* ws = workspace(s, limit);
-  MASKOFF_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, p.x, x, p.w, w, p.conv, p.y, y,
-                                                             max, &count, perf.data(), ws, limit));
+  MASKOFF_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, p.x, x, p.w, w, p.conv, p.y, y, max,
+                                                             &count, perf.data(), ws, limit));
   MASKOFF_CHECK(pick(perf, count, limit, tf32(), p.fwd, p.fwd_ws),
                 "cuDNN found no usable forward convolution algorithm");
   p.have_fwd = true;
@@ -289,15 +290,14 @@ void conv2d_backward_data(const cpu::ConvGeom& g, const float* w, const float* d
                                                    dxin));
   // Input elements outside the swept window (possible when the bottom/right padding is
   // negative) get zero, which is their true gradient.
-  if (p.padded)
-    copy_window(dxin, g.n * g.cin, p.xh, p.xw, dx, g.h, g.w, g.pad_top, g.pad_left);
+  if (p.padded) copy_window(dxin, g.n * g.cin, p.xh, p.xw, dx, g.h, g.w, g.pad_top, g.pad_left);
 }
 
 void conv2d_backward_filter(const cpu::ConvGeom& g, const float* x, const float* dy, float* dw) {
   if (g.cout == 0 || g.k_g() == 0) return;
   if (g.n == 0) {  // no samples: the gradient is zero, not undefined
-    MASKOFF_CUDA_CHECK(cudaMemsetAsync(
-        dw, 0, static_cast<size_t>(g.cout * g.k_g()) * sizeof(float), stream()));
+    MASKOFF_CUDA_CHECK(
+        cudaMemsetAsync(dw, 0, static_cast<size_t>(g.cout * g.k_g()) * sizeof(float), stream()));
     return;
   }
   State& s = state();

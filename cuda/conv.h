@@ -20,8 +20,8 @@ void conv2d_backward_filter(const cpu::ConvGeom& g, const float* x, const float*
 
 // What the plan cache holds, for tests and logs.
 struct ConvCacheStats {
-  int64_t plans = 0;       // distinct (geometry, math mode) descriptor sets built
-  int64_t searches = 0;    // algorithm searches run (at most three per plan)
+  int64_t plans = 0;     // distinct (geometry, math mode) descriptor sets built
+  int64_t searches = 0;  // algorithm searches run (at most three per plan)
   size_t workspace_bytes = 0;
   int64_t workspace_grows = 0;
 };

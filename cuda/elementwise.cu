@@ -31,15 +31,23 @@ void map2(const float* a, const float* b, float* y, int64_t n, F f) {
 }
 
 // The functors (device lambdas would need --extended-lambda).
-struct Add { __device__ float operator()(float u, float v) const { return u + v; } };
-struct Sub { __device__ float operator()(float u, float v) const { return u - v; } };
-struct Mul { __device__ float operator()(float u, float v) const { return u * v; } };
+struct Add {
+  __device__ float operator()(float u, float v) const { return u + v; }
+};
+struct Sub {
+  __device__ float operator()(float u, float v) const { return u - v; }
+};
+struct Mul {
+  __device__ float operator()(float u, float v) const { return u * v; }
+};
 struct Affine {
   float alpha, beta;
   __device__ float operator()(float u) const { return alpha * u + beta; }
 };
 // NaN stays NaN, as on the CPU.
-struct Relu { __device__ float operator()(float u) const { return u <= 0.f ? 0.f : u; } };
+struct Relu {
+  __device__ float operator()(float u) const { return u <= 0.f ? 0.f : u; }
+};
 struct ReluBackward {
   __device__ float operator()(float u, float g) const { return u > 0.f ? g : 0.f; }
 };
@@ -51,7 +59,9 @@ struct LeakyReluBackward {
   float slope;
   __device__ float operator()(float u, float g) const { return u > 0.f ? g : slope * g; }
 };
-struct Tanh { __device__ float operator()(float u) const { return tanhf(u); } };
+struct Tanh {
+  __device__ float operator()(float u) const { return tanhf(u); }
+};
 struct TanhBackward {
   __device__ float operator()(float v, float g) const { return g * (1.f - v * v); }
 };

@@ -10,7 +10,7 @@ void add(const float* a, const float* b, float* y, int64_t n);
 void sub(const float* a, const float* b, float* y, int64_t n);
 void mul(const float* a, const float* b, float* y, int64_t n);
 void affine(const float* x, float* y, int64_t n, float alpha, float beta);  // alpha x + beta
-void axpy(const float* x, float* y, int64_t n, float alpha);               // y += alpha x
+void axpy(const float* x, float* y, int64_t n, float alpha);                // y += alpha x
 
 void relu(const float* x, float* y, int64_t n);
 void relu_backward(const float* x, const float* dy, float* dx, int64_t n);

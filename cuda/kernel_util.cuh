@@ -12,7 +12,7 @@
 namespace maskoff::cuda {
 
 // for (i = first; i < n; i += stride) over the whole grid.
-#define MASKOFF_GRID_LOOP(i, n)                                                      \
+#define MASKOFF_GRID_LOOP(i, n)                                                          \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 

@@ -63,8 +63,8 @@ struct AbsTerm {
   }
 };
 __global__ void mse_backward_kernel(const float* __restrict__ p, const float* __restrict__ t,
-                                    const float* __restrict__ gy, int64_t n,
-                                    float* __restrict__ dp, float* __restrict__ dt) {
+                                    const float* __restrict__ gy, int64_t n, float* __restrict__ dp,
+                                    float* __restrict__ dt) {
   const float k = 2.f * gy[0] / static_cast<float>(n);
   MASKOFF_GRID_LOOP(i, n) {
     const float g = k * (p[i] - t[i]);
@@ -73,8 +73,8 @@ __global__ void mse_backward_kernel(const float* __restrict__ p, const float* __
   }
 }
 __global__ void l1_backward_kernel(const float* __restrict__ p, const float* __restrict__ t,
-                                   const float* __restrict__ gy, int64_t n,
-                                   float* __restrict__ dp, float* __restrict__ dt) {
+                                   const float* __restrict__ gy, int64_t n, float* __restrict__ dp,
+                                   float* __restrict__ dt) {
   const float k = gy[0] / static_cast<float>(n);
   MASKOFF_GRID_LOOP(i, n) {
     const float d = p[i] - t[i];
@@ -116,8 +116,7 @@ struct DenomFinish {
   double channels;  // C for a shared mask, 1 otherwise
   __device__ void operator()(double w, double) const { denom[0] = w * channels; }
 };
-__global__ void masked_mse_backward_kernel(const float* __restrict__ p,
-                                           const float* __restrict__ t,
+__global__ void masked_mse_backward_kernel(const float* __restrict__ p, const float* __restrict__ t,
                                            const float* __restrict__ m, cpu::MaskedShape sh,
                                            const double* __restrict__ denom,
                                            const float* __restrict__ gy, float* __restrict__ dp,
@@ -143,8 +142,8 @@ struct DistanceTerm {
 };
 __global__ void point_distance_backward_kernel(const float* __restrict__ p,
                                                const float* __restrict__ t, int64_t n, double eps,
-                                               const float* __restrict__ gy,
-                                               float* __restrict__ dp, float* __restrict__ dt) {
+                                               const float* __restrict__ gy, float* __restrict__ dp,
+                                               float* __restrict__ dt) {
   const double k = static_cast<double>(gy[0]) / static_cast<double>(n);
   MASKOFF_GRID_LOOP(i, n) {
     const double dx = static_cast<double>(p[2 * i]) - static_cast<double>(t[2 * i]);
@@ -166,8 +165,8 @@ __global__ void point_distance_backward_kernel(const float* __restrict__ p,
 void bce_with_logits(const float* x, const float* t, float tc, int64_t n, float* y) {
   mean_of(n, BceTerm{x, t, tc}, y);
 }
-void bce_with_logits_backward(const float* x, const float* t, float tc, const float* gy,
-                              int64_t n, float* dx, float* dt) {
+void bce_with_logits_backward(const float* x, const float* t, float tc, const float* gy, int64_t n,
+                              float* dx, float* dt) {
   if (n <= 0 || (!dx && !dt)) return;
   MASKOFF_LAUNCH(bce_backward_kernel, grid_for(n), kThreads, 0, x, t, tc, gy, n, dx, dt);
 }
@@ -180,8 +179,7 @@ void mse_backward(const float* p, const float* t, const float* gy, int64_t n, fl
 }
 
 void l1(const float* p, const float* t, int64_t n, float* y) { mean_of(n, AbsTerm{p, t}, y); }
-void l1_backward(const float* p, const float* t, const float* gy, int64_t n, float* dp,
-                 float* dt) {
+void l1_backward(const float* p, const float* t, const float* gy, int64_t n, float* dp, float* dt) {
   if (n <= 0 || (!dp && !dt)) return;
   MASKOFF_LAUNCH(l1_backward_kernel, grid_for(n), kThreads, 0, p, t, gy, n, dp, dt);
 }
@@ -193,8 +191,8 @@ void masked_mse(const float* p, const float* t, const float* m, const cpu::Maske
   sum_terms(n, MaskedTerm{p, t, m, sh}, MaskedFinish{y, sh}, scratch.as<Sum2>());
 }
 
-void masked_mse_backward(const float* p, const float* t, const float* m,
-                         const cpu::MaskedShape& sh, const float* gy, float* dp, float* dt) {
+void masked_mse_backward(const float* p, const float* t, const float* m, const cpu::MaskedShape& sh,
+                         const float* gy, float* dp, float* dt) {
   const int64_t n = sh.numel();
   if (n <= 0 || (!dp && !dt)) return;
   const int64_t mask_n = sh.n * sh.mc * sh.hw;
@@ -210,8 +208,8 @@ void masked_mse_backward(const float* p, const float* t, const float* m,
 void point_distance(const float* p, const float* t, int64_t n, double eps, float* y) {
   mean_of(n, DistanceTerm{p, t, eps}, y);
 }
-void point_distance_backward(const float* p, const float* t, int64_t n, double eps,
-                             const float* gy, float* dp, float* dt) {
+void point_distance_backward(const float* p, const float* t, int64_t n, double eps, const float* gy,
+                             float* dp, float* dt) {
   if (n <= 0 || (!dp && !dt)) return;
   MASKOFF_LAUNCH(point_distance_backward_kernel, grid_for(n), kThreads, 0, p, t, n, eps, gy, dp,
                  dt);

@@ -78,8 +78,7 @@ __global__ void bn_apply_kernel(const float* __restrict__ x, const float* __rest
 // dbeta = sum(dy), dgamma = sum(dy * xhat); with batch statistics also the terms through
 // the mean and variance: dx = gamma * invstd * (dy - dbeta/M - xhat * dgamma/M).
 __global__ void bn_backward_kernel(const float* __restrict__ x, const float* __restrict__ dy,
-                                   const float* __restrict__ mean,
-                                   const float* __restrict__ invstd,
+                                   const float* __restrict__ mean, const float* __restrict__ invstd,
                                    const float* __restrict__ gamma, bool batch_stats,
                                    cpu::BatchNormDims d, float* __restrict__ dx,
                                    float* __restrict__ dgamma, float* __restrict__ dbeta) {
@@ -128,31 +127,30 @@ void batch_norm_train(const float* x, const float* gamma, const float* beta, flo
                       const cpu::BatchNormDims& d, float* y, float* mean, float* invstd,
                       float* running_mean, float* running_var, double momentum) {
   if (d.c <= 0) return;
-  MASKOFF_LAUNCH(bn_train_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, gamma, beta, eps,
-                 d, y, mean, invstd, running_mean, running_var, momentum);
+  MASKOFF_LAUNCH(bn_train_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, gamma, beta, eps, d,
+                 y, mean, invstd, running_mean, running_var, momentum);
 }
 
 void batch_norm_eval(const float* x, const float* running_mean, const float* running_var,
-                     const float* gamma, const float* beta, double eps,
-                     const cpu::BatchNormDims& d, float* y, float* mean, float* invstd) {
+                     const float* gamma, const float* beta, double eps, const cpu::BatchNormDims& d,
+                     float* y, float* mean, float* invstd) {
   if (d.c <= 0) return;
   MASKOFF_LAUNCH(bn_running_stats_kernel, grid_for(d.c), kThreads, 0, running_mean, running_var,
                  eps, d.c, mean, invstd);
   const int64_t total = d.n * d.c * d.hw;
   if (total <= 0) return;
-  MASKOFF_LAUNCH(bn_apply_kernel, grid_for(total), kThreads, 0, x, mean, invstd, gamma, beta,
-                 d, y);
+  MASKOFF_LAUNCH(bn_apply_kernel, grid_for(total), kThreads, 0, x, mean, invstd, gamma, beta, d, y);
 }
 
-void batch_norm_backward(const float* x, const float* dy, const float* mean,
-                         const float* invstd, const float* gamma, bool batch_stats,
-                         const cpu::BatchNormDims& d, float* dx, float* dgamma, float* dbeta) {
+void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* invstd,
+                         const float* gamma, bool batch_stats, const cpu::BatchNormDims& d,
+                         float* dx, float* dgamma, float* dbeta) {
   if (d.c <= 0) return;
   if (!batch_stats && !dgamma && !dbeta) {
     const int64_t total = d.n * d.c * d.hw;
     if (total <= 0 || !dx) return;
-    MASKOFF_LAUNCH(bn_backward_fixed_kernel, grid_for(total), kThreads, 0, dy, invstd, gamma,
-                   d, dx);
+    MASKOFF_LAUNCH(bn_backward_fixed_kernel, grid_for(total), kThreads, 0, dy, invstd, gamma, d,
+                   dx);
   } else {
     MASKOFF_LAUNCH(bn_backward_kernel, static_cast<unsigned>(d.c), kBnThreads, 0, x, dy, mean,
                    invstd, gamma, batch_stats, d, dx, dgamma, dbeta);

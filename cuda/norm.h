@@ -18,11 +18,11 @@ void batch_norm_train(const float* x, const float* gamma, const float* beta, flo
 
 // Running statistics: writes mean = running_mean, invstd = 1/sqrt(running_var + eps), y.
 void batch_norm_eval(const float* x, const float* running_mean, const float* running_var,
-                     const float* gamma, const float* beta, double eps,
-                     const cpu::BatchNormDims& d, float* y, float* mean, float* invstd);
+                     const float* gamma, const float* beta, double eps, const cpu::BatchNormDims& d,
+                     float* y, float* mean, float* invstd);
 
-void batch_norm_backward(const float* x, const float* dy, const float* mean,
-                         const float* invstd, const float* gamma, bool batch_stats,
-                         const cpu::BatchNormDims& d, float* dx, float* dgamma, float* dbeta);
+void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* invstd,
+                         const float* gamma, bool batch_stats, const cpu::BatchNormDims& d,
+                         float* dx, float* dgamma, float* dbeta);
 
 }  // namespace maskoff::cuda

@@ -47,8 +47,8 @@ __device__ __forceinline__ void covering(int64_t i, int64_t s, int64_t p, int64_
   hi = min((i + p) / s, out - 1);  // inclusive
 }
 
-__global__ void max_pool_kernel(const float* __restrict__ x, float* __restrict__ y,
-                                int64_t total, cpu::PoolGeom g) {
+__global__ void max_pool_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total,
+                                cpu::PoolGeom g) {
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ox = idx % g.ow, oy = (idx / g.ow) % g.oh, pl = idx / g.out_plane();
     y[idx] = window_max(x + pl * g.in_plane(), g, cpu::pool_window(g, oy, ox));
@@ -116,16 +116,14 @@ void max_pool2d_backward(const float* x, const float* dy, float* dx, int64_t pla
                          const cpu::PoolGeom& g) {
   const int64_t total = planes * g.in_plane();
   if (total <= 0) return;
-  MASKOFF_LAUNCH(max_pool_backward_kernel, grid_for(total), kThreads, 0, x, dy, dx, total,
-                 g);
+  MASKOFF_LAUNCH(max_pool_backward_kernel, grid_for(total), kThreads, 0, x, dy, dx, total, g);
 }
 
 void avg_pool2d(const float* x, float* y, int64_t planes, const cpu::PoolGeom& g,
                 bool count_include_pad) {
   const int64_t total = planes * g.out_plane();
   if (total <= 0) return;
-  MASKOFF_LAUNCH(avg_pool_kernel, grid_for(total), kThreads, 0, x, y, total, g,
-                 count_include_pad);
+  MASKOFF_LAUNCH(avg_pool_kernel, grid_for(total), kThreads, 0, x, y, total, g, count_include_pad);
 }
 
 void avg_pool2d_backward(const float* dy, float* dx, int64_t planes, const cpu::PoolGeom& g,

@@ -13,8 +13,7 @@ namespace maskoff::cuda {
 namespace {
 
 __global__ void sum_rows_per_thread_kernel(const float* __restrict__ x, float* __restrict__ y,
-                                           int64_t outer, int64_t d, int64_t inner,
-                                           double alpha) {
+                                           int64_t outer, int64_t d, int64_t inner, double alpha) {
   MASKOFF_GRID_LOOP(idx, outer * inner) {
     const int64_t o = idx / inner, i = idx % inner;
     const float* p = x + o * d * inner + i;

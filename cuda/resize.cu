@@ -40,9 +40,8 @@ __device__ __forceinline__ float weight_of(const Tap& t, int64_t i) {
 }
 
 __global__ void resize_backward_kernel(const float* __restrict__ dy, float* __restrict__ dx,
-                                       int64_t total, cpu::ResizeGeom g,
-                                       const Tap* __restrict__ th, const Tap* __restrict__ tw,
-                                       const Range* __restrict__ rh,
+                                       int64_t total, cpu::ResizeGeom g, const Tap* __restrict__ th,
+                                       const Tap* __restrict__ tw, const Range* __restrict__ rh,
                                        const Range* __restrict__ rw) {
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ix = idx % g.w, iy = (idx / g.w) % g.h, pl = idx / (g.w * g.h);
@@ -100,12 +99,11 @@ void resize_bilinear(const float* x, float* y, int64_t planes, const cpu::Resize
   char* at = table.as<char>();
   const Tap* th = put(at, taps_h, static_cast<size_t>(g.oh));
   const Tap* tw = put(at, taps_w, static_cast<size_t>(g.ow));
-  MASKOFF_LAUNCH(resize_kernel, grid_for(total), kThreads, 0, x, y, total,
-                 g, th, tw);
+  MASKOFF_LAUNCH(resize_kernel, grid_for(total), kThreads, 0, x, y, total, g, th, tw);
 }
 
-void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
-                              const cpu::ResizeGeom& g, const cpu::LerpTap<float>* taps_h,
+void resize_bilinear_backward(const float* dy, float* dx, int64_t planes, const cpu::ResizeGeom& g,
+                              const cpu::LerpTap<float>* taps_h,
                               const cpu::LerpTap<float>* taps_w) {
   const int64_t total = planes * g.h * g.w;
   if (total <= 0) return;
@@ -118,8 +116,8 @@ void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
   const Tap* tw = put(at, taps_w, static_cast<size_t>(g.ow));
   const Range* drh = put(at, rh.data(), rh.size());
   const Range* drw = put(at, rw.data(), rw.size());
-  MASKOFF_LAUNCH(resize_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total,
-                 g, th, tw, drh, drw);
+  MASKOFF_LAUNCH(resize_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total, g, th, tw,
+                 drh, drw);
 }
 
 }  // namespace maskoff::cuda

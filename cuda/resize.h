@@ -12,8 +12,7 @@ namespace maskoff::cuda {
 // taps_h has g.oh entries, taps_w g.ow entries (host arrays).
 void resize_bilinear(const float* x, float* y, int64_t planes, const cpu::ResizeGeom& g,
                      const cpu::LerpTap<float>* taps_h, const cpu::LerpTap<float>* taps_w);
-void resize_bilinear_backward(const float* dy, float* dx, int64_t planes,
-                              const cpu::ResizeGeom& g, const cpu::LerpTap<float>* taps_h,
-                              const cpu::LerpTap<float>* taps_w);
+void resize_bilinear_backward(const float* dy, float* dx, int64_t planes, const cpu::ResizeGeom& g,
+                              const cpu::LerpTap<float>* taps_h, const cpu::LerpTap<float>* taps_w);
 
 }  // namespace maskoff::cuda

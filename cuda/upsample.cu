@@ -14,8 +14,8 @@ struct Geom {
   int64_t h, w, s;
 };
 
-__global__ void upsample_kernel(const float* __restrict__ x, float* __restrict__ y,
-                                int64_t total, Geom g) {
+__global__ void upsample_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total,
+                                Geom g) {
   const int64_t ow = g.w * g.s, oh = g.h * g.s;
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ox = idx % ow, oy = (idx / ow) % oh, pl = idx / (ow * oh);

@@ -16,8 +16,8 @@ __global__ void copy_window_kernel(const float* __restrict__ src, int64_t h, int
 }
 }  // namespace
 
-void copy_window(const float* src, int64_t planes, int64_t h, int64_t w, float* dst,
-                 int64_t out_h, int64_t out_w, int64_t off_h, int64_t off_w) {
+void copy_window(const float* src, int64_t planes, int64_t h, int64_t w, float* dst, int64_t out_h,
+                 int64_t out_w, int64_t off_h, int64_t off_w) {
   const int64_t total = planes * out_h * out_w;
   if (total <= 0) return;
   MASKOFF_LAUNCH(copy_window_kernel, grid_for(total), kThreads, 0, src, h, w, dst, total, out_h,

@@ -8,7 +8,7 @@
 
 namespace maskoff::cuda {
 
-void copy_window(const float* src, int64_t planes, int64_t h, int64_t w, float* dst,
-                 int64_t out_h, int64_t out_w, int64_t off_h, int64_t off_w);
+void copy_window(const float* src, int64_t planes, int64_t h, int64_t w, float* dst, int64_t out_h,
+                 int64_t out_w, int64_t off_h, int64_t off_w);
 
 }  // namespace maskoff::cuda

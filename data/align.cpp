@@ -77,8 +77,8 @@ std::vector<float> box_blur3(const Image& img, int r) {
 // Tight crops (UTKFace) pad several times more of the square than FFHQ's large photos, and
 // with FFHQ's slower clip(mask) the mirrored eyes above the head still showed at a quarter
 // to a third of their contrast.
-void fade_padding(Image& out, const Point2& o, const Point2& dx, const Point2& dy, double qsize, int src_w,
-                  int src_h) {
+void fade_padding(Image& out, const Point2& o, const Point2& dx, const Point2& dy, double qsize,
+                  int src_w, int src_h) {
   const int size = out.width, c = out.channels;
   const size_t n = static_cast<size_t>(size) * size;
   // Per pixel: source pixels outside the photo (<= 0 inside), as in FFHQ's mask relative to
@@ -88,7 +88,8 @@ void fade_padding(Image& out, const Point2& o, const Point2& dx, const Point2& d
   for (double fu : {0.0, static_cast<double>(size)})
     for (double fv : {0.0, static_cast<double>(size)}) {
       const double px = o.x + fu * dx.x + fv * dy.x, py = o.y + fu * dx.y + fv * dy.y;
-      min_x = std::min(min_x, px), max_x = std::max(max_x, px), min_y = std::min(min_y, py), max_y = std::max(max_y, py);
+      min_x = std::min(min_x, px), max_x = std::max(max_x, px), min_y = std::min(min_y, py),
+      max_y = std::max(max_y, py);
     }
   const double border = std::max(std::rint(qsize * 0.1), 3.0), least = std::rint(qsize * 0.3);
   const double pad_l = std::max({-std::floor(min_x) + border, least, 1.0});
@@ -98,7 +99,8 @@ void fade_padding(Image& out, const Point2& o, const Point2& dx, const Point2& d
   bool any_outside = false;
   for (int v = 0; v < size; ++v)
     for (int u = 0; u < size; ++u) {
-      const double px = o.x + (u + 0.5) * dx.x + (v + 0.5) * dy.x, py = o.y + (u + 0.5) * dx.y + (v + 0.5) * dy.y;
+      const double px = o.x + (u + 0.5) * dx.x + (v + 0.5) * dy.x,
+                   py = o.y + (u + 0.5) * dx.y + (v + 0.5) * dy.y;
       const double l = -px, r = px - (src_w - 1), t = -py, b = py - (src_h - 1);
       const size_t i = static_cast<size_t>(v) * size + u;
       dist[i] = static_cast<float>(std::max({l, r, t, b}));
@@ -129,7 +131,8 @@ void fade_padding(Image& out, const Point2& o, const Point2& dx, const Point2& d
 
   // sigma = 2% of the quad in source pixels = 2% of the output size in output pixels.
   const double sigma = 0.02 * size;
-  const int radius = std::max(1, static_cast<int>(std::lround((std::sqrt(4 * sigma * sigma + 1) - 1) / 2)));
+  const int radius =
+      std::max(1, static_cast<int>(std::lround((std::sqrt(4 * sigma * sigma + 1) - 1) / 2)));
   const std::vector<float> blurred = box_blur3(out, radius);
   const double ramp = 2 * 0.02 * qsize;  // source pixels outside the edge to reach full blur
   for (size_t i = 0; i < n; ++i) {
@@ -176,13 +179,14 @@ AlignedFace align_face(const Image& img, const Landmarks& lm, int size) {
   const double half = std::hypot(q.x.x, q.x.y);
 
   // Output pixel (u, v) covers [u - 0.5, u + 0.5]; the square's corner o sits at (-0.5, -0.5)
-  // and its opposite corner at (size - 0.5, size - 0.5). Source p = o + (u + 0.5) * dx + (v + 0.5) * dy.
+  // and its opposite corner at (size - 0.5, size - 0.5). Source p = o + (u + 0.5) * dx + (v + 0.5)
+  // * dy.
   const Point2 dx{2 * q.x.x / size, 2 * q.x.y / size}, dy{2 * q.y.x / size, 2 * q.y.y / size};
   AlignedFace out;
   const double a = size / (2 * half * half);  // inverse of the (orthogonal, equal-length) axes
   out.to_aligned = {a * q.x.x, a * q.x.y, -a * (q.x.x * o.x + q.x.y * o.y) - 0.5,
                     a * q.y.x, a * q.y.y, -a * (q.y.x * o.x + q.y.y * o.y) - 0.5,
-                    0, 0, 1};
+                    0,         0,         1};
   for (int i = 0; i < 68; ++i) out.landmarks[i] = apply_homography(out.to_aligned, lm[i]);
 
   const double scale = 2 * half / size;  // source pixels per output pixel
@@ -213,7 +217,8 @@ AlignedFace align_face(const Image& img, const Landmarks& lm, int size) {
           }
         }
       }
-      for (int ch = 0; ch < c; ++ch) dst[u * c + ch] = static_cast<uint8_t>(std::clamp(std::lround(acc[ch] * inv), 0L, 255L));
+      for (int ch = 0; ch < c; ++ch)
+        dst[u * c + ch] = static_cast<uint8_t>(std::clamp(std::lround(acc[ch] * inv), 0L, 255L));
     }
   }
   fade_padding(out.image, o, dx, dy, 2 * half, w, h);

@@ -12,7 +12,7 @@ namespace maskoff::data {
 
 struct AlignedFace {
   Image image;
-  Landmarks landmarks;            // in aligned pixels
+  Landmarks landmarks;               // in aligned pixels
   std::array<double, 9> to_aligned;  // 3x3 row-major: source pixel -> aligned pixel
 };
 

@@ -40,13 +40,15 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   if (std::fclose(f) != 0 && !step) err = errno, step = "close";
   if (step) {
     std::remove(tmp.c_str());
-    MASKOFF_FAIL("cannot write '" << path << "' (" << step << " of '" << tmp << "' failed): " << reason(err));
+    MASKOFF_FAIL("cannot write '" << path << "' (" << step << " of '" << tmp
+                                  << "' failed): " << reason(err));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::remove(tmp.c_str());
-    MASKOFF_FAIL("cannot write '" << path << "': cannot move '" << tmp << "' over it: " << ec.message());
+    MASKOFF_FAIL("cannot write '" << path << "': cannot move '" << tmp
+                                  << "' over it: " << ec.message());
   }
 }
 

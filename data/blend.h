@@ -31,8 +31,8 @@ struct RegionWeights {
   int height() const { return box.y1 - box.y0; }
   float at(int x, int y) const;  // 0 outside the box
 };
-RegionWeights feathered_region(const std::vector<Point2>& polygon, double dilate, double feather, int width,
-                               int height);
+RegionWeights feathered_region(const std::vector<Point2>& polygon, double dilate, double feather,
+                               int width, int height);
 
 // dst = dst + w * (alpha / 255) * (src - dst), rounded, for every pixel where that weight
 // is positive; every other pixel of dst is left exactly as it was. src is RGBA of dst's

@@ -44,9 +44,9 @@ struct FileOutcome {
   std::vector<AlignedFace> faces;
   std::vector<Skipped> too_small;
   std::vector<Skipped> face_failed;  // single faces whose landmarks or alignment threw
-  Skipped unreadable, failed;      // reason empty when not applicable
+  Skipped unreadable, failed;        // reason empty when not applicable
   bool no_face = false;
-  int64_t remaining = 0;           // faces not yet written (progress)
+  int64_t remaining = 0;  // faces not yet written (progress)
 };
 
 // Among several detections in an aligned crop, the face the crop was made for: the largest,
@@ -57,19 +57,21 @@ const FaceBox& main_face(const std::vector<FaceBox>& boxes, int size) {
   for (size_t i = 0; i < boxes.size(); ++i) {
     const FaceBox& b = boxes[i];
     const double area = double(b.right - b.left) * (b.bottom - b.top);
-    const double cx = (b.left + b.right) / 2.0 - size / 2.0, cy = (b.top + b.bottom) / 2.0 - size / 2.0;
+    const double cx = (b.left + b.right) / 2.0 - size / 2.0,
+                 cy = (b.top + b.bottom) / 2.0 - size / 2.0;
     const double key = area - 1e-3 * (cx * cx + cy * cy);
     if (key > best_key) best_key = key, best = i;
   }
   return boxes[best];
 }
 
-void find_faces(const std::string& path, const Image& img, const DatasetOptions& opt, FaceAnalyzer& fa,
-                models::FaceDetector* cnn, FileOutcome& out) {
+void find_faces(const std::string& path, const Image& img, const DatasetOptions& opt,
+                FaceAnalyzer& fa, models::FaceDetector* cnn, FileOutcome& out) {
   if (opt.aligned) {
     if (img.width != img.height) {
-      out.failed.reason = "not square (" + std::to_string(img.width) + "x" + std::to_string(img.height) +
-                   "): --aligned expects square FFHQ-style crops";
+      out.failed.reason = "not square (" + std::to_string(img.width) + "x" +
+                          std::to_string(img.height) +
+                          "): --aligned expects square FFHQ-style crops";
       return;
     }
     const int s = opt.size;
@@ -83,7 +85,8 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
     AlignedFace a;
     a.landmarks = fa.landmarks(face, main_face(boxes, s));
     const double k = static_cast<double>(s) / img.width;
-    a.to_aligned = {k, 0, 0.5 * k - 0.5, 0, k, 0.5 * k - 0.5, 0, 0, 1};  // pixel centres scale about the edges
+    a.to_aligned = {k, 0, 0.5 * k - 0.5, 0, k, 0.5 * k - 0.5, 0,
+                    0, 1};  // pixel centres scale about the edges
     a.image = std::move(face);
     out.faces.push_back(std::move(a));
     return;
@@ -112,8 +115,8 @@ void find_faces(const std::string& path, const Image& img, const DatasetOptions&
       const double iod = inter_ocular_distance(lm);
       if (iod < opt.min_eye_distance) {
         char buf[160];
-        std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): eye distance %.1f px < %.0f", k + 1, b.left, b.top, iod,
-                      opt.min_eye_distance);
+        std::snprintf(buf, sizeof buf, "face %zu at (%d, %d): eye distance %.1f px < %.0f", k + 1,
+                      b.left, b.top, iod, opt.min_eye_distance);
         out.too_small.push_back(Skipped{path, buf});
         continue;
       }
@@ -158,12 +161,14 @@ struct FaceJob {
 std::string json_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += c;
+    if (c == '"' || c == '\\')
+      o += '\\', o += c;
     else if (static_cast<unsigned char>(c) < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       o += buf;
-    } else o += c;
+    } else
+      o += c;
   }
   return o;
 }
@@ -184,12 +189,17 @@ MaskType choose_mask_type(const std::vector<MaskType>& types, uint64_t seed, int
   return perm[pos];
 }
 
-MaskOptions choose_mask_options(MaskType type, bool textures, const std::vector<std::string>& texture_paths,
-                                Generator& g) {
+MaskOptions choose_mask_options(MaskType type, bool textures,
+                                const std::vector<std::string>& texture_paths, Generator& g) {
   // Colours masks are commonly sold in: black, navy, grey, pink, light blue, olive, beige, red.
-  static const std::array<std::array<uint8_t, 3>, 8> kPalette = {{{30, 30, 34}, {32, 45, 90}, {128, 130, 135},
-                                                                  {232, 170, 190}, {150, 195, 230}, {95, 105, 60},
-                                                                  {215, 195, 160}, {170, 35, 45}}};
+  static const std::array<std::array<uint8_t, 3>, 8> kPalette = {{{30, 30, 34},
+                                                                  {32, 45, 90},
+                                                                  {128, 130, 135},
+                                                                  {232, 170, 190},
+                                                                  {150, 195, 230},
+                                                                  {95, 105, 60},
+                                                                  {215, 195, 160},
+                                                                  {170, 35, 45}}};
   // Always draw the same number of values, so one face's choices never shift another's.
   const double u_texture = g.uniform(), u_tint = g.uniform(), u_strength = g.uniform();
   const uint64_t colour = g.below(kPalette.size());
@@ -215,8 +225,9 @@ namespace {
 // Masks one aligned face and writes its four files; the manifest row, or `failure` set
 // when mask synthesis refused the face. Output errors throw (they end the run).
 ManifestRow write_face(const FaceJob& job, const std::string& source, const DatasetOptions& opt,
-                       const std::vector<MaskType>& types, const std::vector<std::string>& texture_paths,
-                       const MaskSynthesizer& synth, const fs::path& root, Skipped& failure) {
+                       const std::vector<MaskType>& types,
+                       const std::vector<std::string>& texture_paths, const MaskSynthesizer& synth,
+                       const fs::path& root, Skipped& failure) {
   const std::string id = format_id(job.id);
   const MaskType type = choose_mask_type(types, opt.seed, job.id);
   Generator g(rng_bits(opt.seed ^ kFaceStream, static_cast<uint64_t>(job.id)));
@@ -232,8 +243,13 @@ ManifestRow write_face(const FaceJob& job, const std::string& source, const Data
   write_png((root / "real" / (id + ".png")).string(), job.face.image);
   write_png((root / "mask" / (id + ".png")).string(), mf.mask);
   write_landmarks((root / "landmarks" / (id + ".txt")).string(), job.face.landmarks);
-  return ManifestRow{id, split_for_id(id, opt.seed, opt.test_fraction), source, mask_type_name(type),
-                     "masked/" + id + ".png", "real/" + id + ".png", "mask/" + id + ".png",
+  return ManifestRow{id,
+                     split_for_id(id, opt.seed, opt.test_fraction),
+                     source,
+                     mask_type_name(type),
+                     "masked/" + id + ".png",
+                     "real/" + id + ".png",
+                     "mask/" + id + ".png",
                      "landmarks/" + id + ".txt"};
 }
 
@@ -253,45 +269,56 @@ void prepare_output_folder(const std::string& folder, bool overwrite) {
     if (fs::is_directory(root / sub, ec) && !fs::is_empty(root / sub, ec)) holds_dataset = true;
   }
   if (!holds_dataset) return;
-  MASKOFF_CHECK(overwrite, "output folder '" << folder
-                               << "' already holds a dataset (manifest.csv or files in masked/, real/, mask/, "
-                                  "landmarks/); choose a new folder or pass --overwrite to replace it");
+  MASKOFF_CHECK(overwrite,
+                "output folder '"
+                    << folder
+                    << "' already holds a dataset (manifest.csv or files in masked/, real/, mask/, "
+                       "landmarks/); choose a new folder or pass --overwrite to replace it");
   // The manifest goes first: should the clean-up stop half-way, no manifest is left that
   // lists files already removed.
   for (const char* f : kTopFiles) {
     fs::remove(root / f, ec);
-    MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << (root / f).string() << "': " << ec.message());
+    MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << (root / f).string()
+                                                              << "': " << ec.message());
   }
   for (const char* sub : kSubfolders) {
     if (!fs::is_directory(root / sub, ec)) continue;
     for (const auto& e : fs::directory_iterator(root / sub)) {
       fs::remove_all(e.path(), ec);
-      MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << e.path().string() << "': " << ec.message());
+      MASKOFF_CHECK(!ec, "make_masked_dataset: cannot remove '" << e.path().string()
+                                                                << "': " << ec.message());
     }
   }
 }
 
-DatasetSummary build_masked_dataset(const DatasetOptions& opt,
-                                    const std::function<void(const DatasetProgress&)>& on_progress) {
+DatasetSummary build_masked_dataset(
+    const DatasetOptions& opt, const std::function<void(const DatasetProgress&)>& on_progress) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   MASKOFF_CHECK(!opt.output.empty(), "make_masked_dataset: no output folder given");
-  MASKOFF_CHECK(opt.size >= 16 && opt.size <= 4096, "make_masked_dataset: --size must be in [16, 4096], got " << opt.size);
-  MASKOFF_CHECK(opt.test_fraction >= 0 && opt.test_fraction <= 1,
-                "make_masked_dataset: --test-fraction must be in [0, 1], got " << opt.test_fraction);
+  MASKOFF_CHECK(opt.size >= 16 && opt.size <= 4096,
+                "make_masked_dataset: --size must be in [16, 4096], got " << opt.size);
+  MASKOFF_CHECK(
+      opt.test_fraction >= 0 && opt.test_fraction <= 1,
+      "make_masked_dataset: --test-fraction must be in [0, 1], got " << opt.test_fraction);
   MASKOFF_CHECK(opt.contact_rows >= 0, "make_masked_dataset: --contact-rows must be >= 0");
-  const int n_threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int n_threads =
+      opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   MASKOFF_CHECK(opt.detector == "hog" || opt.detector == "cnn",
                 "make_masked_dataset: --detector must be hog or cnn, got '" << opt.detector << "'");
   std::string cnn_weights = opt.detector_weights;
   if (opt.detector == "cnn") {
     MASKOFF_CHECK(opt.cnn_min_score >= 0.2 && opt.cnn_min_score <= 1,
-                  "make_masked_dataset: the CNN detector's minimum score must be in [0.2, 1], got " << opt.cnn_min_score);
-    if (cnn_weights.empty() && !shared_dir().empty()) cnn_weights = shared_dir() + "/weights/face_detector_yunet";
-    MASKOFF_CHECK(fs::is_directory(cnn_weights),
-                  "make_masked_dataset: --detector cnn needs the CNN face detector's weights, and "
-                      << (cnn_weights.empty() ? std::string("no shared folder was found (../shared or MASKOFF_SHARED)")
-                                              : cnn_weights + " is not a folder"));
+                  "make_masked_dataset: the CNN detector's minimum score must be in [0.2, 1], got "
+                      << opt.cnn_min_score);
+    if (cnn_weights.empty() && !shared_dir().empty())
+      cnn_weights = shared_dir() + "/weights/face_detector_yunet";
+    MASKOFF_CHECK(
+        fs::is_directory(cnn_weights),
+        "make_masked_dataset: --detector cnn needs the CNN face detector's weights, and "
+            << (cnn_weights.empty()
+                    ? std::string("no shared folder was found (../shared or MASKOFF_SHARED)")
+                    : cnn_weights + " is not a folder"));
   }
   const std::vector<MaskType> types = opt.mask_types.empty() ? all_mask_types() : opt.mask_types;
 
@@ -302,18 +329,22 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
     for (const auto& in : opt.inputs)
       for (auto& f : list_images(in)) files.push_back(std::move(f));
   }
-  if (opt.limit >= 0 && static_cast<int64_t>(files.size()) > opt.limit) files.resize(static_cast<size_t>(opt.limit));
-  MASKOFF_CHECK(!files.empty(), "make_masked_dataset: no .jpg/.jpeg/.png files found in the inputs");
+  if (opt.limit >= 0 && static_cast<int64_t>(files.size()) > opt.limit)
+    files.resize(static_cast<size_t>(opt.limit));
+  MASKOFF_CHECK(!files.empty(),
+                "make_masked_dataset: no .jpg/.jpeg/.png files found in the inputs");
 
   const fs::path root(opt.output);
   prepare_output_folder(opt.output, opt.overwrite);
   for (const char* sub : kSubfolders) {
     std::error_code ec;
     fs::create_directories(root / sub, ec);
-    MASKOFF_CHECK(!ec, "make_masked_dataset: cannot create '" << (root / sub).string() << "': " << ec.message());
+    MASKOFF_CHECK(!ec, "make_masked_dataset: cannot create '" << (root / sub).string()
+                                                              << "': " << ec.message());
   }
   const MaskSynthesizer synth(opt.masks_dir.empty() ? default_masks_dir() : opt.masks_dir);
-  const std::vector<std::string> texture_paths = opt.textures ? synth.texture_paths() : std::vector<std::string>{};
+  const std::vector<std::string> texture_paths =
+      opt.textures ? synth.texture_paths() : std::vector<std::string>{};
 
   // ---- shared state (all guarded by mu) ----
   std::mutex mu;
@@ -323,9 +354,9 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   size_t next_file = 0, next_commit = 0;
   int64_t next_id = 0, faces_written = 0, files_done = 0;
   std::deque<FaceJob> jobs;
-  std::vector<ManifestRow> rows;     // by id
-  std::vector<Skipped> row_failed;      // by id: mask synthesis error, or an empty reason
-  std::vector<size_t> row_file;         // by id: index into files, to name a failed face's photo
+  std::vector<ManifestRow> rows;    // by id
+  std::vector<Skipped> row_failed;  // by id: mask synthesis error, or an empty reason
+  std::vector<size_t> row_file;     // by id: index into files, to name a failed face's photo
   std::exception_ptr fatal;
   int running = n_threads;
 
@@ -362,7 +393,8 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
         }
         if (have_job) {
           Skipped failure;
-          ManifestRow row = write_face(job, files[job.file], opt, types, texture_paths, synth, root, failure);
+          ManifestRow row =
+              write_face(job, files[job.file], opt, types, texture_paths, synth, root, failure);
           std::lock_guard<std::mutex> lock(mu);
           rows[job.id] = std::move(row);
           row_failed[job.id] = std::move(failure);
@@ -465,11 +497,13 @@ DatasetSummary build_masked_dataset(const DatasetOptions& opt,
   write_manifest(s.manifest, written);
 
   if (opt.contact_rows > 0 && !written.empty()) {
-    const size_t n = written.size(), n_rows = std::min<size_t>(static_cast<size_t>(opt.contact_rows), n);
+    const size_t n = written.size(),
+                 n_rows = std::min<size_t>(static_cast<size_t>(opt.contact_rows), n);
     std::vector<std::vector<Image>> sheet_rows;
     for (size_t r = 0; r < n_rows; ++r) {
       const ManifestRow& row = written[r * n / n_rows];  // spread over the whole dataset
-      sheet_rows.push_back({read_image((root / row.masked).string()), read_image((root / row.real).string()),
+      sheet_rows.push_back({read_image((root / row.masked).string()),
+                            read_image((root / row.real).string()),
                             read_image((root / row.mask).string())});
     }
     s.contact_sheet = (root / "contact_sheet.png").string();
@@ -492,8 +526,9 @@ std::string format_summary(const DatasetSummary& s, size_t max_listed) {
   os << "per mask type:";
   for (const auto& [name, n] : s.per_mask_type) os << " " << name << " " << n;
   os << "\nsplit: train " << s.train << ", test " << s.test << "\n";
-  os << "skipped: no face " << s.no_face.size() << " files, too small " << s.too_small.size() << " faces, unreadable "
-     << s.unreadable.size() << " files, failed " << s.failed.size() << "\n";
+  os << "skipped: no face " << s.no_face.size() << " files, too small " << s.too_small.size()
+     << " faces, unreadable " << s.unreadable.size() << " files, failed " << s.failed.size()
+     << "\n";
   auto list = [&](const char* what, const std::vector<Skipped>& v) {
     if (v.empty()) return;
     os << "  " << what << ":\n";
@@ -502,7 +537,8 @@ std::string format_summary(const DatasetSummary& s, size_t max_listed) {
       if (v[i].reason != "no face found") os << ": " << v[i].reason;
       os << "\n";
     }
-    if (v.size() > max_listed) os << "    ... and " << v.size() - max_listed << " more (see summary.json)\n";
+    if (v.size() > max_listed)
+      os << "    ... and " << v.size() - max_listed << " more (see summary.json)\n";
   };
   list("no face", s.no_face);
   list("too small", s.too_small);
@@ -522,13 +558,14 @@ std::string summary_json(const DatasetSummary& s, const DatasetOptions& opt) {
   os << "  \"masks\": \"" << json_escape(s.masks_source) << "\",\n";
   os << "  \"per_mask_type\": {";
   for (size_t i = 0; i < s.per_mask_type.size(); ++i)
-    os << (i ? ", " : "") << "\"" << s.per_mask_type[i].first << "\": " << s.per_mask_type[i].second;
+    os << (i ? ", " : "") << "\"" << s.per_mask_type[i].first
+       << "\": " << s.per_mask_type[i].second;
   os << "},\n  \"split\": {\"train\": " << s.train << ", \"test\": " << s.test << "},\n";
   auto list = [&](const char* key, const std::vector<Skipped>& v, bool last) {
     os << "  \"" << key << "\": [";
     for (size_t i = 0; i < v.size(); ++i)
-      os << (i ? ",\n    " : "\n    ") << "{\"path\": \"" << json_escape(v[i].path) << "\", \"reason\": \""
-         << json_escape(v[i].reason) << "\""
+      os << (i ? ",\n    " : "\n    ") << "{\"path\": \"" << json_escape(v[i].path)
+         << "\", \"reason\": \"" << json_escape(v[i].reason) << "\""
          << (v[i].where.empty() ? "" : ", \"where\": \"" + json_escape(v[i].where) + "\"") << "}";
     os << (v.empty() ? "]" : "\n  ]") << (last ? "\n" : ",\n");
   };

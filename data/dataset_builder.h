@@ -16,8 +16,8 @@
 namespace maskoff::data {
 
 struct DatasetOptions {
-  std::vector<std::string> inputs;   // files or folders (recursive); empty: dlib's example photos
-  std::string output;                // dataset folder (created)
+  std::vector<std::string> inputs;  // files or folders (recursive); empty: dlib's example photos
+  std::string output;               // dataset folder (created)
   int size = 256;
   bool aligned = false;              // inputs are already FFHQ-aligned squares: resize, no crop
   std::vector<MaskType> mask_types;  // empty: all
@@ -25,10 +25,10 @@ struct DatasetOptions {
   double test_fraction = 0.1;
   uint64_t seed = 0;
   int threads = 1;
-  int64_t limit = -1;                // at most this many input files (after sorting); < 0: all
-  std::string masks_dir;             // empty: default_masks_dir()
-  int contact_rows = 12;             // 0: no contact sheet
-  double min_eye_distance = 30;      // source pixels between eye centres; smaller faces are skipped
+  int64_t limit = -1;            // at most this many input files (after sorting); < 0: all
+  std::string masks_dir;         // empty: default_masks_dir()
+  int contact_rows = 12;         // 0: no contact sheet
+  double min_eye_distance = 30;  // source pixels between eye centres; smaller faces are skipped
   std::string predictor_path = default_predictor_path();
   // Which detector finds the faces of in-the-wild photos (not --aligned ones): "hog", dlib's,
   // or "cnn", the CNN of models/face_detector.h with its weights in `detector_weights`
@@ -58,11 +58,12 @@ struct Skipped {
 struct DatasetSummary {
   int64_t files = 0;
   int64_t faces_written = 0;
-  std::vector<Skipped> no_face, too_small, unreadable, failed;  // failed: photos or single faces that threw, mask synthesis errors
+  std::vector<Skipped> no_face, too_small, unreadable,
+      failed;  // failed: photos or single faces that threw, mask synthesis errors
   std::vector<std::pair<std::string, int64_t>> per_mask_type;  // in all_mask_types() order
   int64_t train = 0, test = 0;
   double seconds = 0;
-  std::string masks_source;  // MaskSynthesizer::source_description()
+  std::string masks_source;             // MaskSynthesizer::source_description()
   std::string manifest, contact_sheet;  // paths written ("" when none)
 };
 
@@ -74,8 +75,8 @@ struct DatasetProgress {
 // Runs the pipeline. Bad input files are counted, never fatal; unwritable output is fatal
 // (maskoff::Error). on_progress is called from the calling thread about 5 times a second
 // and once at the end.
-DatasetSummary build_masked_dataset(const DatasetOptions& opt,
-                                    const std::function<void(const DatasetProgress&)>& on_progress = {});
+DatasetSummary build_masked_dataset(
+    const DatasetOptions& opt, const std::function<void(const DatasetProgress&)>& on_progress = {});
 
 // The human-readable report the tool prints (lists at most max_listed names per category).
 std::string format_summary(const DatasetSummary& s, size_t max_listed = 20);
@@ -86,7 +87,7 @@ std::string summary_json(const DatasetSummary& s, const DatasetOptions& opt);
 // in a seeded order, so the counts differ by at most one.
 MaskType choose_mask_type(const std::vector<MaskType>& types, uint64_t seed, int64_t index);
 // Tint / texture choices for one face, drawn from g (cloth and plain surgical masks only).
-MaskOptions choose_mask_options(MaskType type, bool textures, const std::vector<std::string>& texture_paths,
-                                Generator& g);
+MaskOptions choose_mask_options(MaskType type, bool textures,
+                                const std::vector<std::string>& texture_paths, Generator& g);
 
 }  // namespace maskoff::data

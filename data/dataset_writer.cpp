@@ -34,7 +34,9 @@ std::string split_for_id(const std::string& id, uint64_t seed, double test_fract
   return u < test_fraction ? "test" : "train";
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, text);
+}
 
 namespace {
 
@@ -52,9 +54,12 @@ bool parse_csv_line(const std::string& line, std::vector<std::string>& out) {
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        out.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        out.back() += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -78,9 +83,9 @@ void write_manifest(const std::string& path, std::vector<ManifestRow> rows) {
   std::ostringstream os;
   os << kManifestHeader << "\n";
   for (const auto& r : rows) {
-    os << csv_field(r.id) << ',' << csv_field(r.split) << ',' << csv_field(r.source) << ',' << csv_field(r.mask_type)
-       << ',' << csv_field(r.masked) << ',' << csv_field(r.real) << ',' << csv_field(r.mask) << ','
-       << csv_field(r.landmarks) << "\n";
+    os << csv_field(r.id) << ',' << csv_field(r.split) << ',' << csv_field(r.source) << ','
+       << csv_field(r.mask_type) << ',' << csv_field(r.masked) << ',' << csv_field(r.real) << ','
+       << csv_field(r.mask) << ',' << csv_field(r.landmarks) << "\n";
   }
   write_text_atomic(path, os.str());
 }
@@ -95,14 +100,16 @@ std::vector<ManifestRow> parse_manifest(std::istream& in, const std::string& pat
   std::string line;
   MASKOFF_CHECK(std::getline(in, line), "read_manifest: '" << path << "' is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  MASKOFF_CHECK(line == kManifestHeader,
-                "read_manifest: '" << path << "' has header '" << line << "', expected '" << kManifestHeader << "'");
+  MASKOFF_CHECK(line == kManifestHeader, "read_manifest: '" << path << "' has header '" << line
+                                                            << "', expected '" << kManifestHeader
+                                                            << "'");
   std::vector<ManifestRow> rows;
   std::vector<std::string> f;
   for (int lineno = 2; std::getline(in, line); ++lineno) {
     if (line.empty()) continue;
     MASKOFF_CHECK(parse_csv_line(line, f) && f.size() == 8,
-                  "read_manifest: '" << path << "' line " << lineno << ": expected 8 fields, got " << f.size());
+                  "read_manifest: '" << path << "' line " << lineno << ": expected 8 fields, got "
+                                     << f.size());
     rows.push_back(ManifestRow{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]});
   }
   return rows;
@@ -128,7 +135,9 @@ Landmarks parse_landmarks(std::istream& in, const std::string& path) {
   Landmarks lm;
   for (int i = 0; i < 68; ++i) {
     MASKOFF_CHECK(in >> lm[i].x >> lm[i].y,
-                  "read_landmarks: '" << path << "' has fewer than 68 \"x y\" lines (stopped at line " << i + 1 << ")");
+                  "read_landmarks: '"
+                      << path << "' has fewer than 68 \"x y\" lines (stopped at line " << i + 1
+                      << ")");
   }
   std::string extra;
   MASKOFF_CHECK(!(in >> extra), "read_landmarks: '" << path << "' has more than 68 points");
@@ -148,7 +157,8 @@ Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int tile, 
       if (src.empty()) continue;
       Image t = resize_bilinear(to_rgb(src), tile, tile);
       const int x0 = gap + c * (tile + gap), y0 = gap + r * (tile + gap);
-      for (int y = 0; y < tile; ++y) std::memcpy(&sheet.at(x0, y0 + y, 0), t.row(y), static_cast<size_t>(tile) * 3);
+      for (int y = 0; y < tile; ++y)
+        std::memcpy(&sheet.at(x0, y0 + y, 0), t.row(y), static_cast<size_t>(tile) * 3);
     }
   }
   return sheet;

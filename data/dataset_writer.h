@@ -18,7 +18,8 @@ struct ManifestRow {
   std::string id, split, source, mask_type, masked, real, mask, landmarks;
 };
 
-inline constexpr const char* kManifestHeader = "id,split,source,mask_type,masked,real,mask,landmarks";
+inline constexpr const char* kManifestHeader =
+    "id,split,source,mask_type,masked,real,mask,landmarks";
 
 // Zero-padded to 6 digits (more when the index needs them).
 std::string format_id(int64_t index);

@@ -16,7 +16,9 @@
 
 namespace maskoff::data {
 
-std::string default_predictor_path() { return "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"; }
+std::string default_predictor_path() {
+  return "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
+}
 
 namespace {
 
@@ -30,7 +32,8 @@ std::shared_ptr<const dlib::shape_predictor> load_predictor(const std::string& p
   if (auto it = cache.find(path); it != cache.end()) return it->second;
   std::error_code ec;
   MASKOFF_CHECK(std::filesystem::is_regular_file(path, ec),
-                "FaceAnalyzer: landmark model '" << path << "' not found (Debian package libdlib-data installs it)");
+                "FaceAnalyzer: landmark model '"
+                    << path << "' not found (Debian package libdlib-data installs it)");
   auto sp = std::make_shared<dlib::shape_predictor>();
   try {
     dlib::deserialize(path) >> *sp;
@@ -47,7 +50,8 @@ dlib::frontal_face_detector make_detector() {
   static std::mutex mu;
   static std::unique_ptr<dlib::frontal_face_detector> prototype;
   std::lock_guard<std::mutex> lock(mu);
-  if (!prototype) prototype = std::make_unique<dlib::frontal_face_detector>(dlib::get_frontal_face_detector());
+  if (!prototype)
+    prototype = std::make_unique<dlib::frontal_face_detector>(dlib::get_frontal_face_detector());
   return *prototype;
 }
 
@@ -82,7 +86,8 @@ std::vector<FaceBox> FaceAnalyzer::detect(const Image& img) {
 }
 
 std::vector<FaceBox> FaceAnalyzer::detect(const Image& img, int upsample, double threshold) {
-  MASKOFF_CHECK(upsample >= 0 && upsample <= 3, "FaceAnalyzer::detect: upsample must be 0..3, got " << upsample);
+  MASKOFF_CHECK(upsample >= 0 && upsample <= 3,
+                "FaceAnalyzer::detect: upsample must be 0..3, got " << upsample);
   dlib::array2d<dlib::rgb_pixel> a = to_dlib(img);
   double scale = 1;
   for (int i = 0; i < upsample; ++i) {
@@ -110,28 +115,27 @@ std::vector<FaceBox> FaceAnalyzer::detect(const Image& img, int upsample, double
 
 Landmarks FaceAnalyzer::landmarks(const Image& img, const FaceBox& box) {
   MASKOFF_CHECK(box.right > box.left && box.bottom > box.top,
-                "FaceAnalyzer::landmarks: empty box [" << box.left << ", " << box.top << ", " << box.right << ", "
-                                                       << box.bottom << "]");
+                "FaceAnalyzer::landmarks: empty box [" << box.left << ", " << box.top << ", "
+                                                       << box.right << ", " << box.bottom << "]");
   dlib::array2d<dlib::rgb_pixel> a = to_dlib(img);
   dlib::full_object_detection shape =
       (*impl_->predictor)(a, dlib::rectangle(box.left, box.top, box.right, box.bottom));
-  MASKOFF_CHECK(shape.num_parts() == 68,
-                "FaceAnalyzer::landmarks: model gave " << shape.num_parts() << " points, expected 68");
+  MASKOFF_CHECK(shape.num_parts() == 68, "FaceAnalyzer::landmarks: model gave "
+                                             << shape.num_parts() << " points, expected 68");
   Landmarks lm;
-  for (size_t i = 0; i < 68; ++i) lm[i] = Point2{static_cast<double>(shape.part(i).x()),
-                                                  static_cast<double>(shape.part(i).y())};
+  for (size_t i = 0; i < 68; ++i)
+    lm[i] = Point2{static_cast<double>(shape.part(i).x()), static_cast<double>(shape.part(i).y())};
   return lm;
 }
 
-const int kFlip68[68] = {
-    16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  0,   // jaw
-    26, 25, 24, 23, 22, 21, 20, 19, 18, 17,                              // brows
-    27, 28, 29, 30,                                                      // nose bridge
-    35, 34, 33, 32, 31,                                                  // nostrils
-    45, 44, 43, 42, 47, 46,                                              // left eye -> right eye
-    39, 38, 37, 36, 41, 40,                                              // right eye -> left eye
-    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,                      // outer lips
-    64, 63, 62, 61, 60, 67, 66, 65};                                     // inner lips
+const int kFlip68[68] = {16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4, 3, 2, 1, 0,  // jaw
+                         26, 25, 24, 23, 22, 21, 20, 19, 18, 17,                         // brows
+                         27, 28, 29, 30,                                  // nose bridge
+                         35, 34, 33, 32, 31,                              // nostrils
+                         45, 44, 43, 42, 47, 46,                          // left eye -> right eye
+                         39, 38, 37, 36, 41, 40,                          // right eye -> left eye
+                         54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,  // outer lips
+                         64, 63, 62, 61, 60, 67, 66, 65};                 // inner lips
 
 Point2 eye_centre_left(const Landmarks& lm) {
   Point2 p;

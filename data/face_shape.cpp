@@ -50,9 +50,12 @@ const std::vector<int>& mask_visible_points() {
   return v;
 }
 
-FaceShapeModel FaceShapeModel::fit(const std::vector<Landmarks>& shapes_in, int num_modes, const int* flip68) {
-  MASKOFF_CHECK(shapes_in.size() >= 4, "face shape model: need at least 4 faces, got " << shapes_in.size());
-  MASKOFF_CHECK(num_modes >= 0 && num_modes <= 40, "face shape model: num_modes must be in [0, 40], got " << num_modes);
+FaceShapeModel FaceShapeModel::fit(const std::vector<Landmarks>& shapes_in, int num_modes,
+                                   const int* flip68) {
+  MASKOFF_CHECK(shapes_in.size() >= 4,
+                "face shape model: need at least 4 faces, got " << shapes_in.size());
+  MASKOFF_CHECK(num_modes >= 0 && num_modes <= 40,
+                "face shape model: num_modes must be in [0, 40], got " << num_modes);
   std::vector<Landmarks> shapes = shapes_in;
   if (flip68)
     for (const Landmarks& s : shapes_in) {
@@ -93,14 +96,16 @@ FaceShapeModel FaceShapeModel::fit(const std::vector<Landmarks>& shapes_in, int 
   for (int m = 0; m < k; ++m) {
     const int col = 135 - m;  // eigenvalues ascend
     Landmarks mode;
-    for (int i = 0; i < 68; ++i) mode[i] = Point2{eig.eigenvectors()(2 * i, col), eig.eigenvectors()(2 * i + 1, col)};
+    for (int i = 0; i < 68; ++i)
+      mode[i] = Point2{eig.eigenvectors()(2 * i, col), eig.eigenvectors()(2 * i + 1, col)};
     model.modes.push_back(mode);
     model.variances.push_back(std::max(eig.eigenvalues()(col), 1e-12));
   }
   return model;
 }
 
-Landmarks FaceShapeModel::complete(const Landmarks& detected, const std::vector<int>& visible, double* rms_error) const {
+Landmarks FaceShapeModel::complete(const Landmarks& detected, const std::vector<int>& visible,
+                                   double* rms_error) const {
   MASKOFF_CHECK(!empty(), "face shape model: empty model");
   MASKOFF_CHECK(visible.size() >= 2, "face shape model: need at least 2 visible points");
   const int k = static_cast<int>(modes.size());
@@ -132,7 +137,8 @@ Landmarks FaceShapeModel::complete(const Landmarks& detected, const std::vector<
     }
     shape = mean;
     for (int m = 0; m < k; ++m)
-      for (int i = 0; i < 68; ++i) shape[i].x += c(m) * modes[m][i].x, shape[i].y += c(m) * modes[m][i].y;
+      for (int i = 0; i < 68; ++i)
+        shape[i].x += c(m) * modes[m][i].x, shape[i].y += c(m) * modes[m][i].y;
   }
   const Similarity f = fit_similarity(shape, detected, visible);
   Landmarks out;
@@ -159,11 +165,12 @@ std::vector<double> FaceShapeModel::pack() const {
 FaceShapeModel FaceShapeModel::unpack(const std::vector<double>& v) {
   MASKOFF_CHECK(v.size() >= 2 + 136, "face shape model: " << v.size() << " numbers, too few");
   const double km = v[0];
-  MASKOFF_CHECK(km >= 0 && km <= 40 && km == std::floor(km), "face shape model: bad mode count " << km);
+  MASKOFF_CHECK(km >= 0 && km <= 40 && km == std::floor(km),
+                "face shape model: bad mode count " << km);
   const size_t k = static_cast<size_t>(km);
   MASKOFF_CHECK(v.size() == 2 + 136 * (1 + k) + k,
-                "face shape model: " << v.size() << " numbers, expected " << 2 + 136 * (1 + k) + k << " for " << k
-                                     << " modes");
+                "face shape model: " << v.size() << " numbers, expected " << 2 + 136 * (1 + k) + k
+                                     << " for " << k << " modes");
   FaceShapeModel m;
   m.noise = v[1];
   MASKOFF_CHECK(m.noise > 0, "face shape model: noise must be positive");

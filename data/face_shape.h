@@ -20,23 +20,25 @@ namespace maskoff::data {
 const std::vector<int>& mask_visible_points();
 
 struct FaceShapeModel {
-  Landmarks mean{};                 // in aligned-face units (pixel centre / size)
-  std::vector<Landmarks> modes;     // orthonormal over the 136 coordinates
-  std::vector<double> variances;    // of each mode's coefficient over the training shapes
-  double noise = 0.01;              // std of a visible point's error, aligned-face units
+  Landmarks mean{};               // in aligned-face units (pixel centre / size)
+  std::vector<Landmarks> modes;   // orthonormal over the 136 coordinates
+  std::vector<double> variances;  // of each mode's coefficient over the training shapes
+  double noise = 0.01;            // std of a visible point's error, aligned-face units
 
   bool empty() const { return modes.empty() && mean[0].x == 0 && mean[0].y == 0; }
 
   // Fits the model to shapes given in aligned-face units; `mirror` adds each shape's
   // left-right mirror image (points permuted by `flip`), so the model is symmetric.
   // Throws when fewer than 4 shapes are given.
-  static FaceShapeModel fit(const std::vector<Landmarks>& shapes, int num_modes, const int* flip68 = nullptr);
+  static FaceShapeModel fit(const std::vector<Landmarks>& shapes, int num_modes,
+                            const int* flip68 = nullptr);
 
   // All 68 points of a face in photo pixels, of which only `visible` are trusted: they are
   // kept as given, every other point comes from the model. `rms_error`, when given, receives
   // the root-mean-square distance between the visible points and the model's fit of them,
   // over the inter-ocular distance: how face-like the visible points are.
-  Landmarks complete(const Landmarks& detected, const std::vector<int>& visible, double* rms_error = nullptr) const;
+  Landmarks complete(const Landmarks& detected, const std::vector<int>& visible,
+                     double* rms_error = nullptr) const;
 
   // Flat form for checkpoints: [num_modes, noise, mean (136), modes (136 each), variances].
   std::vector<double> pack() const;

@@ -17,7 +17,8 @@ Mat3 normaliser(const std::vector<Point2>& pts, const char* which) {
   double cx = 0, cy = 0;
   for (const Point2& p : pts) {
     MASKOFF_CHECK(std::isfinite(p.x) && std::isfinite(p.y),
-                  "homography_from_points: " << which << " point (" << p.x << ", " << p.y << ") is not finite");
+                  "homography_from_points: " << which << " point (" << p.x << ", " << p.y
+                                             << ") is not finite");
     cx += p.x;
     cy += p.y;
   }
@@ -27,7 +28,7 @@ Mat3 normaliser(const std::vector<Point2>& pts, const char* which) {
   for (const Point2& p : pts) mean_dist += std::hypot(p.x - cx, p.y - cy);
   mean_dist /= pts.size();
   MASKOFF_CHECK(mean_dist > 0, "homography_from_points: all " << pts.size() << " " << which
-                                                               << " points coincide (degenerate)");
+                                                              << " points coincide (degenerate)");
   // All points on one line leave the 2x2 scatter matrix rank 1: no homography is determined.
   double sxx = 0, sxy = 0, syy = 0;
   for (const Point2& p : pts) {
@@ -37,8 +38,9 @@ Mat3 normaliser(const std::vector<Point2>& pts, const char* which) {
     syy += dy * dy;
   }
   double tr = sxx + syy, det = sxx * syy - sxy * sxy;
-  MASKOFF_CHECK(det > 1e-12 * tr * tr, "homography_from_points: the " << pts.size() << " " << which
-                                                                      << " points are collinear (degenerate)");
+  MASKOFF_CHECK(det > 1e-12 * tr * tr, "homography_from_points: the "
+                                           << pts.size() << " " << which
+                                           << " points are collinear (degenerate)");
   double s = std::sqrt(2.0) / mean_dist;
   return {s, 0, -s * cx, 0, s, -s * cy, 0, 0, 1};
 }
@@ -84,9 +86,11 @@ Mat3 invert(const Mat3& h) {
 }
 
 Mat3 homography_from_points(const std::vector<Point2>& src, const std::vector<Point2>& dst) {
-  MASKOFF_CHECK(src.size() == dst.size(), "homography_from_points: " << src.size() << " source points but "
-                                                                     << dst.size() << " destination points");
-  MASKOFF_CHECK(src.size() >= 4, "homography_from_points: needs at least 4 point pairs, got " << src.size());
+  MASKOFF_CHECK(src.size() == dst.size(),
+                "homography_from_points: " << src.size() << " source points but " << dst.size()
+                                           << " destination points");
+  MASKOFF_CHECK(src.size() >= 4,
+                "homography_from_points: needs at least 4 point pairs, got " << src.size());
   const Mat3 ts = normaliser(src, "source"), td = normaliser(dst, "destination");
   const int n = static_cast<int>(src.size());
   // Each pair gives two rows of A h = 0 (the cross product of dst with H src vanishes).
@@ -105,8 +109,9 @@ Mat3 homography_from_points(const std::vector<Point2>& src, const std::vector<Po
   // only 8 singular values and the 9th (zero) is implicit.
   const double s_second_smallest = sv(7);
   MASKOFF_CHECK(s_second_smallest > 1e-9 * sv(0),
-                "homography_from_points: the " << n << " point pairs do not determine a unique homography"
-                                               << " (degenerate configuration, e.g. 3 of 4 points collinear)");
+                "homography_from_points: the "
+                    << n << " point pairs do not determine a unique homography"
+                    << " (degenerate configuration, e.g. 3 of 4 points collinear)");
   Eigen::VectorXd hv = svd.matrixV().col(8);
   Mat3 hn;
   for (int i = 0; i < 9; ++i) hn[i] = hv(i);
@@ -115,13 +120,15 @@ Mat3 homography_from_points(const std::vector<Point2>& src, const std::vector<Po
   // normalised coordinates |h| = 1, so the determinant is directly comparable.
   const Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>> hm(hn.data());
   MASKOFF_CHECK(std::abs(hm.determinant()) > 1e-9,
-                "homography_from_points: the " << n << " point pairs are degenerate (the fitted homography is "
-                                               << "singular, e.g. 3 of 4 points collinear on one side only)");
+                "homography_from_points: the "
+                    << n << " point pairs are degenerate (the fitted homography is "
+                    << "singular, e.g. 3 of 4 points collinear on one side only)");
   Mat3 h = mat3_mul(invert(td), mat3_mul(hn, ts));
   double amax = 0;
   for (double v : h) amax = std::max(amax, std::abs(v));
   MASKOFF_CHECK(std::abs(h[8]) > 1e-12 * amax,
-                "homography_from_points: the result maps the origin to infinity and cannot be scaled to h[8] = 1");
+                "homography_from_points: the result maps the origin to infinity and cannot be "
+                "scaled to h[8] = 1");
   const double h8 = h[8];
   for (double& v : h) v /= h8;
   return h;

@@ -64,10 +64,12 @@ namespace {
 std::vector<uint8_t> read_file_bytes(const std::string& path, const char* op) {
   std::error_code ec;
   MASKOFF_CHECK(fs::exists(path, ec), op << ": cannot read '" << path << "': file does not exist");
-  MASKOFF_CHECK(!fs::is_directory(path, ec), op << ": cannot read '" << path << "': it is a directory");
+  MASKOFF_CHECK(!fs::is_directory(path, ec),
+                op << ": cannot read '" << path << "': it is a directory");
   std::ifstream in(path, std::ios::binary);
   MASKOFF_CHECK(in, op << ": cannot open '" << path << "': " << std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   MASKOFF_CHECK(!in.bad(), op << ": error while reading '" << path << "'");
   return bytes;
 }
@@ -100,8 +102,8 @@ bool jpeg_is_complete(const std::vector<uint8_t>& d, size_t after_soi) {
     i += len;
     if (m == 0xDA) {
       // Entropy-coded data runs to the next marker; FF 00 is a stuffed byte, FF D0..D7 restarts.
-      while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7) &&
-                            d[i + 1] != 0xFF)) {
+      while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 &&
+                            !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7) && d[i + 1] != 0xFF)) {
         ++i;
       }
     }
@@ -176,7 +178,8 @@ Decoded decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path, 
   JpegDecoder d;
   std::vector<JSAMPROW> rows;
   if (setjmp(d.errors.jump)) {
-    MASKOFF_FAIL(op << ": cannot decode '" << path << "': corrupt JPEG (" << d.errors.message << ")");
+    MASKOFF_FAIL(op << ": cannot decode '" << path << "': corrupt JPEG (" << d.errors.message
+                    << ")");
   }
   jpeg_mem_src(&d.cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&d.cinfo, TRUE);
@@ -199,7 +202,8 @@ Decoded decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& path, 
     std::vector<uint8_t> rgb(static_cast<size_t>(out.w) * out.h * 3);
     for (size_t i = 0, n = rgb.size() / 3; i < n; ++i) {
       const unsigned k = out.px[4 * i + 3];
-      for (int j = 0; j < 3; ++j) rgb[3 * i + j] = static_cast<uint8_t>((out.px[4 * i + j] * k + 127) / 255);
+      for (int j = 0; j < 3; ++j)
+        rgb[3 * i + j] = static_cast<uint8_t>((out.px[4 * i + j] * k + 127) / 255);
     }
     out.px = std::move(rgb);
     out.c = 3;
@@ -268,14 +272,17 @@ Decoded decode_png(const std::vector<uint8_t>& bytes, const std::string& path, c
     return out;
   }
   out.px.resize(raw.size() / 2);
-  for (size_t i = 0; i < out.px.size(); ++i) out.px[i] = round16((raw[2 * i] << 8) | raw[2 * i + 1]);
+  for (size_t i = 0; i < out.px.size(); ++i)
+    out.px[i] = round16((raw[2 * i] << 8) | raw[2 * i + 1]);
   return out;
 }
 
 Decoded decode(const std::vector<uint8_t>& bytes, const std::string& path, const char* op) {
-  MASKOFF_CHECK(!bytes.empty(), op << ": cannot decode '" << path << "': the file is empty (0 bytes)");
+  MASKOFF_CHECK(!bytes.empty(),
+                op << ": cannot decode '" << path << "': the file is empty (0 bytes)");
   if (starts_with(bytes, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) {
-    MASKOFF_CHECK(png_is_complete(bytes), op << ": cannot decode '" << path << "': truncated PNG (no IEND chunk)");
+    MASKOFF_CHECK(png_is_complete(bytes),
+                  op << ": cannot decode '" << path << "': truncated PNG (no IEND chunk)");
     return decode_png(bytes, path, op);
   }
   if (starts_with(bytes, {0xFF, 0xD8, 0xFF})) {
@@ -286,7 +293,9 @@ Decoded decode(const std::vector<uint8_t>& bytes, const std::string& path, const
   MASKOFF_FAIL(op << ": cannot decode '" << path << "': not a PNG or JPEG file");
 }
 
-inline uint8_t over_white(int v, int a) { return static_cast<uint8_t>((v * a + 255 * (255 - a) + 127) / 255); }
+inline uint8_t over_white(int v, int a) {
+  return static_cast<uint8_t>((v * a + 255 * (255 - a) + 127) / 255);
+}
 
 // Any of 1..4 channels (2 = grey + alpha) to RGB or RGBA.
 Image convert(int w, int h, int c, const uint8_t* src, bool keep_alpha) {
@@ -353,14 +362,16 @@ Image to_rgba(const Image& img) {
 void write_png(const std::string& path, const Image& img) {
   MASKOFF_CHECK(!img.empty(), "write_png: refusing to write an empty image to '" << path << "'");
   MASKOFF_CHECK(img.pixels.size() == static_cast<size_t>(img.width) * img.height * img.channels,
-                "write_png: '" << path << "': pixel buffer holds " << img.pixels.size() << " bytes, expected "
-                               << img.width << "x" << img.height << "x" << img.channels);
+                "write_png: '" << path << "': pixel buffer holds " << img.pixels.size()
+                               << " bytes, expected " << img.width << "x" << img.height << "x"
+                               << img.channels);
   // Encoding to memory first lets write_file_atomic check every byte that reaches the disk:
   // stbi_write_png ignores fwrite/fclose failures and would report a truncated file as written.
   int len = 0;
-  unsigned char* png = stbi_write_png_to_mem(img.pixels.data(), img.width * img.channels, img.width, img.height,
-                                             img.channels, &len);
-  MASKOFF_CHECK(png != nullptr && len > 0, "write_png: cannot encode '" << path << "' (out of memory)");
+  unsigned char* png = stbi_write_png_to_mem(img.pixels.data(), img.width * img.channels, img.width,
+                                             img.height, img.channels, &len);
+  MASKOFF_CHECK(png != nullptr && len > 0,
+                "write_png: cannot encode '" << path << "' (out of memory)");
   try {
     write_file_atomic(path, png, static_cast<size_t>(len));
   } catch (...) {
@@ -404,7 +415,8 @@ Taps make_taps(int in, int out) {
       sum += wt;
     }
     t.first[o] = first;
-    for (int k = 0; k < t.width; ++k) t.w[static_cast<size_t>(o) * t.width + k] = static_cast<float>(acc[k] / sum);
+    for (int k = 0; k < t.width; ++k)
+      t.w[static_cast<size_t>(o) * t.width + k] = static_cast<float>(acc[k] / sum);
   }
   return t;
 }
@@ -442,11 +454,13 @@ Image resize_bilinear(const Image& img, int w, int h) {
     const float* wt = &ty.w[static_cast<size_t>(y) * ty.width];
     for (int k = 0; k < ty.width; ++k) {
       if (wt[k] == 0.f) continue;
-      const float* src = mid.data() + static_cast<size_t>(std::min(ty.first[y] + k, ih - 1)) * w * c;
+      const float* src =
+          mid.data() + static_cast<size_t>(std::min(ty.first[y] + k, ih - 1)) * w * c;
       for (size_t i = 0; i < acc.size(); ++i) acc[i] += wt[k] * src[i];
     }
     uint8_t* dst = out.row(y);
-    for (size_t i = 0; i < acc.size(); ++i) dst[i] = static_cast<uint8_t>(std::clamp(std::lround(acc[i]), 0L, 255L));
+    for (size_t i = 0; i < acc.size(); ++i)
+      dst[i] = static_cast<uint8_t>(std::clamp(std::lround(acc[i]), 0L, 255L));
   }
   return out;
 }
@@ -469,7 +483,8 @@ Image tensor_to_image(const Tensor& t) {
   MASKOFF_CHECK((batched && s[0] == 1) || s.size() == 3,
                 "tensor_to_image: expected [1, C, H, W] or [C, H, W], got " << shape_str(s));
   const int64_t c = s[batched ? 1 : 0], h = s[batched ? 2 : 1], w = s[batched ? 3 : 2];
-  MASKOFF_CHECK(c == 1 || c == 3 || c == 4, "tensor_to_image: channel count must be 1, 3 or 4, got shape " << shape_str(s));
+  MASKOFF_CHECK(c == 1 || c == 3 || c == 4,
+                "tensor_to_image: channel count must be 1, 3 or 4, got shape " << shape_str(s));
   std::vector<double> v = t.detach().cpu().to_vector<double>();
   Image out(static_cast<int>(w), static_cast<int>(h), static_cast<int>(c));
   const size_t plane = static_cast<size_t>(h) * w;

@@ -16,10 +16,16 @@ struct Image {
 
   Image() = default;
   Image(int w, int h, int c, uint8_t fill = 0);
-  uint8_t& at(int x, int y, int c) { return pixels[(static_cast<size_t>(y) * width + x) * channels + c]; }
-  uint8_t at(int x, int y, int c) const { return pixels[(static_cast<size_t>(y) * width + x) * channels + c]; }
+  uint8_t& at(int x, int y, int c) {
+    return pixels[(static_cast<size_t>(y) * width + x) * channels + c];
+  }
+  uint8_t at(int x, int y, int c) const {
+    return pixels[(static_cast<size_t>(y) * width + x) * channels + c];
+  }
   uint8_t* row(int y) { return pixels.data() + static_cast<size_t>(y) * width * channels; }
-  const uint8_t* row(int y) const { return pixels.data() + static_cast<size_t>(y) * width * channels; }
+  const uint8_t* row(int y) const {
+    return pixels.data() + static_cast<size_t>(y) * width * channels;
+  }
   bool empty() const { return width == 0 || height == 0; }
 };
 
@@ -51,7 +57,7 @@ Tensor image_to_tensor(const Image& img);
 Image tensor_to_image(const Tensor& t);
 
 // Channel conversions used by the readers and the tools.
-Image to_rgb(const Image& img);   // 1 -> 3 (grey copied), 3 -> 3, 4 -> 3 (alpha composited on white)
+Image to_rgb(const Image& img);  // 1 -> 3 (grey copied), 3 -> 3, 4 -> 3 (alpha composited on white)
 Image to_rgba(const Image& img);  // 1 or 3 -> 4 (opaque), 4 -> 4
 
 }  // namespace maskoff::data

@@ -94,7 +94,8 @@ class JawSearch {
 
 }  // namespace
 
-std::vector<Point2> line_polyline_intersections(Point2 p, Point2 dir, const std::vector<Point2>& poly) {
+std::vector<Point2> line_polyline_intersections(Point2 p, Point2 dir,
+                                                const std::vector<Point2>& poly) {
   std::vector<std::pair<double, Point2>> hits;
   for (size_t i = 0; i + 1 < poly.size(); ++i) {
     const Point2 e = poly[i + 1] - poly[i];
@@ -108,7 +109,8 @@ std::vector<Point2> line_polyline_intersections(Point2 p, Point2 dir, const std:
     const double t = cross(w, e) / den;
     hits.push_back({t, p + t * dir});
   }
-  std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(hits.begin(), hits.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<Point2> out;
   for (auto& h : hits) out.push_back(h.second);
   return out;
@@ -137,7 +139,8 @@ Conic fit_ellipse(const std::vector<Point2>& pts) {
     d1.row(i) << u * u, u * v, v * v;
     d2.row(i) << u, v, 1;
   }
-  const Eigen::Matrix3d s1 = d1.transpose() * d1, s2 = d1.transpose() * d2, s3 = d2.transpose() * d2;
+  const Eigen::Matrix3d s1 = d1.transpose() * d1, s2 = d1.transpose() * d2,
+                        s3 = d2.transpose() * d2;
   Eigen::FullPivLU<Eigen::Matrix3d> lu(s3);
   if (!lu.isInvertible()) return q;
   const Eigen::Matrix3d t = -lu.solve(s2.transpose());
@@ -170,7 +173,8 @@ std::vector<Point2> line_conic_intersections(Point2 p, Point2 dir, const Conic& 
   const double px = (p.x - q.cx) / q.scale, py = (p.y - q.cy) / q.scale;
   const double dx = dir.x / q.scale, dy = dir.y / q.scale;
   const double qa = q.a * dx * dx + q.b * dx * dy + q.c * dy * dy;
-  const double qb = 2 * q.a * px * dx + q.b * (px * dy + py * dx) + 2 * q.c * py * dy + q.d * dx + q.e * dy;
+  const double qb =
+      2 * q.a * px * dx + q.b * (px * dy + py * dx) + 2 * q.c * py * dy + q.d * dx + q.e * dy;
   const double qc = q.a * px * px + q.b * px * py + q.c * py * py + q.d * px + q.e * py + q.f;
   const double disc = qb * qb - 4 * qa * qc;
   if (qa == 0 || !(disc >= 0)) return {};
@@ -183,9 +187,10 @@ std::vector<Point2> line_conic_intersections(Point2 p, Point2 dir, const Conic& 
 
 FaceAnchors face_anchors(const Landmarks& lm) {
   for (const Point2& p : lm)
-    MASKOFF_CHECK(std::isfinite(p.x) && std::isfinite(p.y), "face_anchors: landmark (" << p.x << ", " << p.y
-                                                                                       << ") is not finite");
-  const Point2 eye_l = mean_of(lm, {36, 37, 38, 39, 40, 41}), eye_r = mean_of(lm, {42, 43, 44, 45, 46, 47});
+    MASKOFF_CHECK(std::isfinite(p.x) && std::isfinite(p.y),
+                  "face_anchors: landmark (" << p.x << ", " << p.y << ") is not finite");
+  const Point2 eye_l = mean_of(lm, {36, 37, 38, 39, 40, 41}),
+               eye_r = mean_of(lm, {42, 43, 44, 45, 46, 47});
   Point2 right = eye_r - eye_l;
   const double eye_dist = norm(right);
   right = eye_dist > 1e-9 ? (1.0 / eye_dist) * right : Point2{1, 0};
@@ -228,7 +233,8 @@ FaceAnchors face_anchors(const Landmarks& lm) {
   if (norm(bridge) > 1e-9 && norm(lip_centre - lm[27]) > 1e-9) {
     // Signed angle from the bridge-to-lip line to the bridge: positive when the nose tip
     // lies to the image's left of the line (y grows downwards, so cross > 0 means left).
-    fa.turn_deg = std::atan2(cross(to_lip, bridge), dot(to_lip, bridge)) * 180.0 / 3.14159265358979323846;
+    fa.turn_deg =
+        std::atan2(cross(to_lip, bridge), dot(to_lip, bridge)) * 180.0 / 3.14159265358979323846;
   }
   return fa;
 }
@@ -245,9 +251,12 @@ MaskView choose_view(double turn_deg, double threshold_deg) {
 
 const char* view_suffix(MaskView v) {
   switch (v) {
-    case MaskView::Left: return "_left";
-    case MaskView::Right: return "_right";
-    default: return "";
+    case MaskView::Left:
+      return "_left";
+    case MaskView::Right:
+      return "_right";
+    default:
+      return "";
   }
 }
 

@@ -41,7 +41,8 @@ Landmarks mirror_landmarks(const Landmarks& lm, int image_width);
 
 // Points where the infinite line p + t * dir crosses the polyline (consecutive points),
 // in the order of t.
-std::vector<Point2> line_polyline_intersections(Point2 p, Point2 dir, const std::vector<Point2>& poly);
+std::vector<Point2> line_polyline_intersections(Point2 p, Point2 dir,
+                                                const std::vector<Point2>& poly);
 
 // Conic A u^2 + B uv + C v^2 + D u + E v + F = 0 in the normalised coordinates
 // u = (x - cx) / scale, v = (y - cy) / scale, fitted to points as an ellipse by direct least

@@ -95,9 +95,12 @@ std::pair<int, int> png_size(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   unsigned char h[24];
   if (!f.read(reinterpret_cast<char*>(h), 24)) return {0, 0};
-  if (h[1] != 'P' || h[2] != 'N' || h[3] != 'G' || h[12] != 'I' || h[13] != 'H' || h[14] != 'D' || h[15] != 'R')
+  if (h[1] != 'P' || h[2] != 'N' || h[3] != 'G' || h[12] != 'I' || h[13] != 'H' || h[14] != 'D' ||
+      h[15] != 'R')
     return {0, 0};
-  auto be = [&](int o) { return static_cast<int>((h[o] << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]); };
+  auto be = [&](int o) {
+    return static_cast<int>((h[o] << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]);
+  };
   return {be(16), be(20)};
 }
 
@@ -125,11 +128,13 @@ std::map<std::string, std::array<Point2, 6>> read_anchors(const std::string& pat
     ++line_no;
     if (!trim(line).empty()) header = split_tabs(line);
   }
-  MASKOFF_CHECK(!header.empty(), "MaskSynthesizer: '" << path << "' is empty (expected a header line)");
+  MASKOFF_CHECK(!header.empty(),
+                "MaskSynthesizer: '" << path << "' is empty (expected a header line)");
   auto column = [&](const std::string& name) {
     auto it = std::find(header.begin(), header.end(), name);
-    MASKOFF_CHECK(it != header.end(),
-                  "MaskSynthesizer: '" << path << "' line " << line_no << ": no column '" << name << "' in the header");
+    MASKOFF_CHECK(it != header.end(), "MaskSynthesizer: '" << path << "' line " << line_no
+                                                           << ": no column '" << name
+                                                           << "' in the header");
     return static_cast<int>(it - header.begin());
   };
   const int col_template = column("template");
@@ -144,12 +149,14 @@ std::map<std::string, std::array<Point2, 6>> read_anchors(const std::string& pat
     ++line_no;
     if (trim(line).empty()) continue;
     std::vector<std::string> fields = split_tabs(line);
-    MASKOFF_CHECK(fields.size() == header.size(), "MaskSynthesizer: '" << path << "' line " << line_no << ": "
-                                                                       << fields.size() << " fields, the header has "
-                                                                       << header.size());
+    MASKOFF_CHECK(fields.size() == header.size(),
+                  "MaskSynthesizer: '" << path << "' line " << line_no << ": " << fields.size()
+                                       << " fields, the header has " << header.size());
     std::string name = fields[col_template];
-    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".png") == 0) name.resize(name.size() - 4);
-    MASKOFF_CHECK(!name.empty(), "MaskSynthesizer: '" << path << "' line " << line_no << ": empty template name");
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".png") == 0)
+      name.resize(name.size() - 4);
+    MASKOFF_CHECK(!name.empty(),
+                  "MaskSynthesizer: '" << path << "' line " << line_no << ": empty template name");
     std::array<Point2, 6> pts;
     for (int k = 0; k < 6; ++k) {
       double v[2];
@@ -158,8 +165,9 @@ std::map<std::string, std::array<Point2, 6>> read_anchors(const std::string& pat
         char* end = nullptr;
         v[j] = std::strtod(s.c_str(), &end);
         MASKOFF_CHECK(!s.empty() && end == s.c_str() + s.size() && std::isfinite(v[j]),
-                      "MaskSynthesizer: '" << path << "' line " << line_no << ": column '" << header[cols[k][j]]
-                                           << "' holds '" << s << "', not a number");
+                      "MaskSynthesizer: '" << path << "' line " << line_no << ": column '"
+                                           << header[cols[k][j]] << "' holds '" << s
+                                           << "', not a number");
       }
       pts[k] = {v[0], v[1]};
     }
@@ -172,9 +180,11 @@ std::map<std::string, std::array<Point2, 6>> read_anchors(const std::string& pat
 bool has_png(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (ext == ".png") return true;
   }
   return false;
@@ -217,21 +227,29 @@ double face_brightness(const Image& face, const Landmarks& lm) {
 }  // namespace
 
 const std::vector<MaskType>& all_mask_types() {
-  static const std::vector<MaskType> types = {MaskType::Surgical, MaskType::SurgicalBlue, MaskType::SurgicalGreen,
-                                              MaskType::N95,      MaskType::KN95,         MaskType::Cloth,
-                                              MaskType::Gas};
+  static const std::vector<MaskType> types = {
+      MaskType::Surgical, MaskType::SurgicalBlue, MaskType::SurgicalGreen,
+      MaskType::N95,      MaskType::KN95,         MaskType::Cloth,
+      MaskType::Gas};
   return types;
 }
 
 std::string mask_type_name(MaskType t) {
   switch (t) {
-    case MaskType::Surgical: return "surgical";
-    case MaskType::SurgicalBlue: return "surgical_blue";
-    case MaskType::SurgicalGreen: return "surgical_green";
-    case MaskType::N95: return "N95";
-    case MaskType::KN95: return "KN95";
-    case MaskType::Cloth: return "cloth";
-    case MaskType::Gas: return "gas";
+    case MaskType::Surgical:
+      return "surgical";
+    case MaskType::SurgicalBlue:
+      return "surgical_blue";
+    case MaskType::SurgicalGreen:
+      return "surgical_green";
+    case MaskType::N95:
+      return "N95";
+    case MaskType::KN95:
+      return "KN95";
+    case MaskType::Cloth:
+      return "cloth";
+    case MaskType::Gas:
+      return "gas";
   }
   MASKOFF_FAIL("mask_type_name: invalid MaskType " << static_cast<int>(t));
 }
@@ -263,16 +281,32 @@ MaskTemplate procedural_template(MaskType type, MaskView view) {
   const bool turned = view != MaskView::Front, mirror = view == MaskView::Right;
   const double xb = turned ? 135 : 300, u_max = turned ? 0.82 : 1.0;
   auto u_of = [&](double x) { return x < xb ? (x - xb) / (xb - xl) : (x - xb) / (xr - xb); };
-  auto top = [&](double u) { return turned ? 12 + 16 * u * u : 18 + 40 * std::abs(u) + 35 * u * u; };
-  auto bottom = [&](double u) { return turned ? 345 - (u < 0 ? 95 : 150) * u * u : 482 - 190 * u * u; };
+  auto top = [&](double u) {
+    return turned ? 12 + 16 * u * u : 18 + 40 * std::abs(u) + 35 * u * u;
+  };
+  auto bottom = [&](double u) {
+    return turned ? 345 - (u < 0 ? 95 : 150) * u * u : 482 - 190 * u * u;
+  };
   float base[3] = {172, 206, 232};  // light blue
   switch (type) {
-    case MaskType::SurgicalBlue: base[0] = 120, base[1] = 180, base[2] = 225; break;
-    case MaskType::SurgicalGreen: base[0] = 125, base[1] = 192, base[2] = 178; break;
-    case MaskType::N95: case MaskType::KN95: base[0] = 236, base[1] = 236, base[2] = 230; break;
-    case MaskType::Cloth: base[0] = 62, base[1] = 62, base[2] = 68; break;
-    case MaskType::Gas: base[0] = 112, base[1] = 132, base[2] = 152; break;
-    default: break;
+    case MaskType::SurgicalBlue:
+      base[0] = 120, base[1] = 180, base[2] = 225;
+      break;
+    case MaskType::SurgicalGreen:
+      base[0] = 125, base[1] = 192, base[2] = 178;
+      break;
+    case MaskType::N95:
+    case MaskType::KN95:
+      base[0] = 236, base[1] = 236, base[2] = 230;
+      break;
+    case MaskType::Cloth:
+      base[0] = 62, base[1] = 62, base[2] = 68;
+      break;
+    case MaskType::Gas:
+      base[0] = 112, base[1] = 132, base[2] = 152;
+      break;
+    default:
+      break;
   }
   const double x_end = xb + u_max * (xr - xb);
   Image img(W, H, 4, 0);
@@ -293,20 +327,22 @@ MaskTemplate procedural_template(MaskType type, MaskView view) {
         if (d > -0.03 && d <= 0) shade += 0.06;
       }
       if (v < 0.06 || v > 0.94) shade += 0.05;  // binding strips
-      shade *= 0.8 + 0.2 * std::sqrt(std::max(0.0, std::cos(1.5707963 * std::min(1.0, std::abs(t)))));
+      shade *=
+          0.8 + 0.2 * std::sqrt(std::max(0.0, std::cos(1.5707963 * std::min(1.0, std::abs(t)))));
       shade *= 1 - 0.06 * v;
       uint8_t* p = img.pixels.data() + (static_cast<size_t>(y) * W + px) * 4;
-      for (int k = 0; k < 3; ++k) p[k] = static_cast<uint8_t>(clamp255(static_cast<float>(base[k] * shade)) + 0.5f);
+      for (int k = 0; k < 3; ++k)
+        p[k] = static_cast<uint8_t>(clamp255(static_cast<float>(base[k] * shade)) + 0.5f);
       p[3] = static_cast<uint8_t>(alpha * 255 + 0.5);
     }
   MaskTemplate t;
   t.name = "procedural_" + mask_type_name(type) + view_suffix(view);
   if (!turned) {
-    t.anchors = {Point2{xl, 100}, Point2{xb, top(0)}, Point2{xr, 100}, Point2{xl, 320}, Point2{xb, 470},
-                 Point2{xr, 320}};
+    t.anchors = {Point2{xl, 100}, Point2{xb, top(0)}, Point2{xr, 100},
+                 Point2{xl, 320}, Point2{xb, 470},    Point2{xr, 320}};
   } else {
-    t.anchors = {Point2{xl, 35}, Point2{xb, top(0)}, Point2{xr, 35}, Point2{70, 215}, Point2{165, 310},
-                 Point2{xr, 215}};
+    t.anchors = {Point2{xl, 35},  Point2{xb, top(0)}, Point2{xr, 35},
+                 Point2{70, 215}, Point2{165, 310},   Point2{xr, 215}};
     if (mirror) {  // the mirrored left-hand points become the right-hand ones
       auto m = [&](Point2 p) { return Point2{W - p.x, p.y}; };
       const auto a = t.anchors;
@@ -366,7 +402,8 @@ std::shared_ptr<const MaskTemplate> MaskSynthesizer::load(const std::string& nam
       MaskView view = MaskView::Front;
       for (MaskView v : {MaskView::Left, MaskView::Right}) {
         const std::string suffix = view_suffix(v);
-        if (type.size() > suffix.size() && type.compare(type.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        if (type.size() > suffix.size() &&
+            type.compare(type.size() - suffix.size(), suffix.size(), suffix) == 0) {
           type.resize(type.size() - suffix.size());
           view = v;
         }
@@ -398,17 +435,19 @@ std::shared_ptr<const MaskTemplate> MaskSynthesizer::load(const std::string& nam
   return e->tmpl;
 }
 
-std::shared_ptr<const MaskTemplate> MaskSynthesizer::template_for(MaskType type, MaskView view) const {
+std::shared_ptr<const MaskTemplate> MaskSynthesizer::template_for(MaskType type,
+                                                                  MaskView view) const {
   const std::string base = mask_type_name(type);
   if (procedural_) return load("procedural_" + base + view_suffix(view));
   const std::string variant = base + view_suffix(view);
   if (anchors_.count(variant)) return load(variant);
-  MASKOFF_CHECK(anchors_.count(base), "MaskSynthesizer: no template '" << base << "' in '" << dir_
-                                                                      << "/anchors.tsv'");
+  MASKOFF_CHECK(anchors_.count(base),
+                "MaskSynthesizer: no template '" << base << "' in '" << dir_ << "/anchors.tsv'");
   return load(base);
 }
 
-std::shared_ptr<const std::vector<Image>> MaskSynthesizer::texture_pyramid(const std::string& path) const {
+std::shared_ptr<const std::vector<Image>> MaskSynthesizer::texture_pyramid(
+    const std::string& path) const {
   std::shared_ptr<Entry> e;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -422,15 +461,17 @@ std::shared_ptr<const std::vector<Image>> MaskSynthesizer::texture_pyramid(const
   return e->pyramid;
 }
 
-MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const MaskOptions& opt) const {
+MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm,
+                                  const MaskOptions& opt) const {
   MASKOFF_CHECK(!face.empty() && face.channels == 3 &&
                     face.pixels.size() == static_cast<size_t>(face.width) * face.height * 3,
-                "MaskSynthesizer::apply: expects a non-empty RGB image, got " << face.width << "x" << face.height << "x"
-                                                                              << face.channels);
+                "MaskSynthesizer::apply: expects a non-empty RGB image, got "
+                    << face.width << "x" << face.height << "x" << face.channels);
   MASKOFF_CHECK(opt.tint_strength >= 0 && opt.tint_strength <= 1 && opt.texture_strength >= 0 &&
                     opt.texture_strength <= 1,
-                "MaskSynthesizer::apply: tint_strength " << opt.tint_strength << " and texture_strength "
-                                                         << opt.texture_strength << " must lie in [0, 1]");
+                "MaskSynthesizer::apply: tint_strength "
+                    << opt.tint_strength << " and texture_strength " << opt.texture_strength
+                    << " must lie in [0, 1]");
   const FaceAnchors fa = face_anchors(lm);
   const auto tmpl = template_for(opt.type, choose_view(fa.turn_deg));
   const auto face_pts = anchors_in_template_order(fa);
@@ -441,8 +482,8 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const 
   try {
     h = homography_from_points(src, dst);
   } catch (const Error& err) {
-    MASKOFF_FAIL("MaskSynthesizer::apply: cannot place template '" << tmpl->name << "' on these landmarks: "
-                                                                   << err.what());
+    MASKOFF_FAIL("MaskSynthesizer::apply: cannot place template '"
+                 << tmpl->name << "' on these landmarks: " << err.what());
   }
   const int W = face.width, H = face.height;
   Point2 centre;
@@ -459,23 +500,29 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const 
     const auto pyr = texture_pyramid(opt.texture_path);
     const Image& t0 = (*pyr)[0];
     const Image& base = tmpl->levels[0];
-    const double sx = static_cast<double>(base.width) / t0.width, sy = static_cast<double>(base.height) / t0.height;
+    const double sx = static_cast<double>(base.width) / t0.width,
+                 sy = static_cast<double>(base.height) / t0.height;
     const Mat3 tex_to_tmpl = {sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1};
     const int tl = pick_level(scale / std::sqrt(sx * sy), static_cast<int>(pyr->size()));
-    tex_warped = warp_perspective((*pyr)[tl], mat3_mul(h, mat3_mul(tex_to_tmpl, level_to_base(tl))), W, H);
+    tex_warped =
+        warp_perspective((*pyr)[tl], mat3_mul(h, mat3_mul(tex_to_tmpl, level_to_base(tl))), W, H);
   }
 
   // Only the template's footprint can hold mask pixels; on a large photo it is a small part.
-  const PixelBox box = warp_bounds(level_to_face, tmpl->levels[level].width, tmpl->levels[level].height, W, H);
+  const PixelBox box =
+      warp_bounds(level_to_face, tmpl->levels[level].width, tmpl->levels[level].height, W, H);
   const int bw = box.x1 - box.x0, bh = box.y1 - box.y0;
   const size_t n = static_cast<size_t>(std::max(0, bw)) * std::max(0, bh);
-  auto pixel = [&](size_t j) { return (static_cast<size_t>(box.y0) + j / bw) * W + box.x0 + j % bw; };
+  auto pixel = [&](size_t j) {
+    return (static_cast<size_t>(box.y0) + j / bw) * W + box.x0 + j % bw;
+  };
   std::vector<float> col(n * 3);  // processed mask colour where alpha > 0, over the box
   double sum_a = 0, sum_luma = 0;
   for (size_t j = 0; j < n; ++j) {
     const uint8_t* p = &warped.pixels[pixel(j) * 4];
     if (p[3] == 0) continue;
-    const float c[3] = {static_cast<float>(p[0]), static_cast<float>(p[1]), static_cast<float>(p[2])};
+    const float c[3] = {static_cast<float>(p[0]), static_cast<float>(p[1]),
+                        static_cast<float>(p[2])};
     sum_a += p[3];
     sum_luma += p[3] * luma_of(c);
   }
@@ -495,7 +542,8 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const 
       for (int k = 0; k < 3; ++k) c[k] = (1 - s) * c[k] + s * clamp255(q[k] + shading);
     }
     if (tint_s > 0) {
-      for (int k = 0; k < 3; ++k) c[k] = (1 - tint_s) * c[k] + tint_s * clamp255(opt.tint_rgb[k] + shading);
+      for (int k = 0; k < 3; ++k)
+        c[k] = (1 - tint_s) * c[k] + tint_s * clamp255(opt.tint_rgb[k] + shading);
     }
     sum_v += p[3] * value_of(c);
   }
@@ -506,7 +554,8 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const 
   out.mask = Image(W, H, 1, 0);
   if (sum_a <= 0) return out;
   const double mask_v = sum_v / sum_a;
-  const float gain = static_cast<float>(std::max(0.0, 1 + (face_brightness(face, lm) - mask_v) / 255));
+  const float gain =
+      static_cast<float>(std::max(0.0, 1 + (face_brightness(face, lm) - mask_v) / 255));
   for (size_t j = 0; j < n; ++j) {
     const size_t i = pixel(j);
     const uint8_t a8 = warped.pixels[i * 4 + 3];
@@ -519,7 +568,8 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm, const 
     // (alpha > 0.5) holds every changed pixel, and the edge is still anti-aliased.
     const float a = std::max(0.f, (2.f * a8 - 255.f) * (1.f / 255.f));
     uint8_t* o = &out.masked.pixels[i * 3];
-    for (int k = 0; k < 3; ++k) o[k] = static_cast<uint8_t>(clamp255((1 - a) * o[k] + a * c[k] * gain * fit) + 0.5f);
+    for (int k = 0; k < 3; ++k)
+      o[k] = static_cast<uint8_t>(clamp255((1 - a) * o[k] + a * c[k] * gain * fit) + 0.5f);
     out.mask.pixels[i] = a8 >= 128 ? 255 : 0;
   }
   return out;

@@ -28,9 +28,9 @@ struct MaskOptions {
   MaskType type = MaskType::Surgical;
   bool tint = false;
   std::array<uint8_t, 3> tint_rgb{0, 0, 0};
-  double tint_strength = 0.5;      // 0: template colours, 1: tint colour (template shading kept)
-  std::string texture_path;        // empty: none
-  double texture_strength = 0.5;   // scaled further by the texture's own alpha
+  double tint_strength = 0.5;     // 0: template colours, 1: tint colour (template shading kept)
+  std::string texture_path;       // empty: none
+  double texture_strength = 0.5;  // scaled further by the texture's own alpha
 };
 
 struct MaskedFace {

@@ -15,7 +15,9 @@ namespace {
 constexpr double kFivePointTemplate[5][2] = {
     {0.2920, 0.2941}, {0.7316, 0.2992}, {0.5058, 0.5421}, {0.3197, 0.7396}, {0.6950, 0.7435}};
 
-double box_area(const models::FaceDetection& d) { return std::max(0.f, d.width()) * std::max(0.f, d.height()); }
+double box_area(const models::FaceDetection& d) {
+  return std::max(0.f, d.width()) * std::max(0.f, d.height());
+}
 
 // The share of a's area that lies inside b.
 double inside_share(const models::FaceDetection& a, const models::FaceDetection& b) {
@@ -51,10 +53,11 @@ FaceBox five_point_box(const models::FaceDetection& d) {
   return b;
 }
 
-std::vector<models::FaceDetection> detect_faces_cnn(models::FaceDetector& detector, const Image& img,
-                                                    double min_score) {
+std::vector<models::FaceDetection> detect_faces_cnn(models::FaceDetector& detector,
+                                                    const Image& img, double min_score) {
   MASKOFF_CHECK(min_score >= 0.2 && min_score <= 1,
-                "detect_faces_cnn: min_score must be in [0.2, 1] (the network's floor is 0.2), got " << min_score);
+                "detect_faces_cnn: min_score must be in [0.2, 1] (the network's floor is 0.2), got "
+                    << min_score);
   const Image rgb = img.channels == 3 ? img : to_rgb(img);
   models::FaceDetectorOptions o;
   o.score_threshold = static_cast<float>(min_score);
@@ -79,36 +82,44 @@ Image pad_flat(const Image& photo, int border) {
   for (size_t i = 0; i < flat.size(); ++i)
     flat[i] = static_cast<uint8_t>(std::lround(sum[i % c] / static_cast<double>(count)));
   for (int y = 0; y < out.height; ++y) std::copy(flat.begin(), flat.end(), out.row(y));
-  for (int y = 0; y < h; ++y) std::copy(photo.row(y), photo.row(y) + static_cast<size_t>(w) * c, out.row(y + border) + static_cast<size_t>(border) * c);
+  for (int y = 0; y < h; ++y)
+    std::copy(photo.row(y), photo.row(y) + static_cast<size_t>(w) * c,
+              out.row(y + border) + static_cast<size_t>(border) * c);
   return out;
 }
 
-FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box, const FaceShapeModel& shape) {
+FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box,
+                  const FaceShapeModel& shape) {
   FoundFace f;
   f.box = box;
   // A box reaching past the photo's edge (close-ups): the predictor sees a flat border there,
   // as the padded detection does, rather than whatever it does outside an image.
-  const int over = std::max({0, -box.left, -box.top, box.right - (photo.width - 1), box.bottom - (photo.height - 1)});
+  const int over = std::max(
+      {0, -box.left, -box.top, box.right - (photo.width - 1), box.bottom - (photo.height - 1)});
   if (over == 0) {
     f.dlib = analyzer.landmarks(photo, box);
   } else {
     const int border = over + 8;
-    f.dlib = analyzer.landmarks(pad_flat(photo, border), FaceBox{box.left + border, box.top + border,
-                                                                 box.right + border, box.bottom + border, box.score});
+    f.dlib = analyzer.landmarks(pad_flat(photo, border),
+                                FaceBox{box.left + border, box.top + border, box.right + border,
+                                        box.bottom + border, box.score});
     for (Point2& p : f.dlib) p.x -= border, p.y -= border;
   }
-  f.landmarks = shape.empty() ? f.dlib : shape.complete(f.dlib, mask_visible_points(), &f.shape_error);
+  f.landmarks =
+      shape.empty() ? f.dlib : shape.complete(f.dlib, mask_visible_points(), &f.shape_error);
   return f;
 }
 
 std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, models::FaceDetector& detector,
                                          const Image& photo, const FaceShapeModel& shape,
                                          const CnnFaceOptions& opt) {
-  MASKOFF_CHECK(opt.min_score >= 0.2 && opt.min_score <= 1,
-                "find_masked_faces: the CNN's min_score must be in [0.2, 1], got " << opt.min_score);
+  MASKOFF_CHECK(
+      opt.min_score >= 0.2 && opt.min_score <= 1,
+      "find_masked_faces: the CNN's min_score must be in [0.2, 1], got " << opt.min_score);
   MASKOFF_CHECK(opt.zoom_out >= 0 && opt.zoom_out <= 2,
                 "find_masked_faces: zoom_out must be in [0, 2], got " << opt.zoom_out);
-  MASKOFF_CHECK(opt.nested > 0 && opt.nested <= 1, "find_masked_faces: nested must be in (0, 1], got " << opt.nested);
+  MASKOFF_CHECK(opt.nested > 0 && opt.nested <= 1,
+                "find_masked_faces: nested must be in (0, 1], got " << opt.nested);
   MASKOFF_CHECK(opt.min_relative >= 0 && opt.min_relative <= 1,
                 "find_masked_faces: min_relative must be in [0, 1], got " << opt.min_relative);
   std::vector<models::FaceDetection> all = detect_faces_cnn(detector, photo, 0.2);
@@ -123,7 +134,8 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, models::FaceDet
     const int border = static_cast<int>(std::lround(opt.zoom_out * longer * k));
     const Image zoomed = pad_flat(resize_bilinear(photo, sw, sh), border);
     // Pixel centres: shrunk pixel u sits at (u + 0.5) * (photo / shrunk) - 0.5 of the photo.
-    const double sx = static_cast<double>(photo.width) / sw, sy = static_cast<double>(photo.height) / sh;
+    const double sx = static_cast<double>(photo.width) / sw,
+                 sy = static_cast<double>(photo.height) / sh;
     for (models::FaceDetection d : detect_faces_cnn(detector, zoomed, 0.2)) {
       auto mx = [&](float& v) { v = static_cast<float>((v - border + 0.5) * sx - 0.5); };
       auto my = [&](float& v) { v = static_cast<float>((v - border + 0.5) * sy - 0.5); };
@@ -131,7 +143,8 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, models::FaceDet
       for (int j = 0; j < 5; ++j) mx(d.landmarks[2 * j]), my(d.landmarks[2 * j + 1]);
       all.push_back(d);
     }
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.score > b.score; });
     all = models::suppress_overlaps(all);
   }
   std::vector<FoundFace> found;
@@ -168,10 +181,13 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, models::FaceDet
   return found;
 }
 
-std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo, const FaceShapeModel& shape,
+std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo,
+                                         const FaceShapeModel& shape,
                                          const MaskedFaceOptions& opt) {
-  MASKOFF_CHECK(opt.pad >= 0 && opt.pad <= 2, "find_masked_faces: pad must be in [0, 2], got " << opt.pad);
-  MASKOFF_CHECK(opt.min_score <= 0, "find_masked_faces: min_score must be <= 0, got " << opt.min_score);
+  MASKOFF_CHECK(opt.pad >= 0 && opt.pad <= 2,
+                "find_masked_faces: pad must be in [0, 2], got " << opt.pad);
+  MASKOFF_CHECK(opt.min_score <= 0,
+                "find_masked_faces: min_score must be <= 0, got " << opt.min_score);
   const int border = static_cast<int>(std::lround(opt.pad * std::max(photo.width, photo.height)));
   const Image padded = border > 0 ? pad_flat(photo, border) : photo;
   // The photo's own size decides, as in FaceAnalyzer::detect: the border adds no small faces.
@@ -191,8 +207,10 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& ph
   }
   // Faces are nearly symmetric; the textures a low threshold fires on are not. When no
   // face scored 0 or more, each candidate is looked for in the mirrored photo.
-  const bool any_low = std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score < 0; });
-  const bool any_high = std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score >= 0; });
+  const bool any_low =
+      std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score < 0; });
+  const bool any_high =
+      std::any_of(found.begin(), found.end(), [](const FoundFace& f) { return f.box.score >= 0; });
   if (any_low && !any_high) {
     Image mirrored = padded;
     const int w = padded.width, c = padded.channels;
@@ -201,15 +219,19 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& ph
         for (int ch = 0; ch < c; ++ch) mirrored.at(x, y, ch) = padded.at(w - 1 - x, y, ch);
     const std::vector<FaceBox> back = analyzer.detect(mirrored, upsample, opt.min_score);
     for (FoundFace& f : found) {
-      const double l = f.box.left + border, r = f.box.right + border, t = f.box.top + border, b = f.box.bottom + border;
+      const double l = f.box.left + border, r = f.box.right + border, t = f.box.top + border,
+                   b = f.box.bottom + border;
       for (const FaceBox& m : back) {
         const double ml = w - 1 - m.right, mr = w - 1 - m.left;  // mapped back
-        const double iw = std::min(r, mr) - std::max(l, ml) + 1, ih = std::min(b, double(m.bottom)) - std::max(t, double(m.top)) + 1;
+        const double iw = std::min(r, mr) - std::max(l, ml) + 1,
+                     ih = std::min(b, double(m.bottom)) - std::max(t, double(m.top)) + 1;
         if (iw <= 0 || ih <= 0) continue;
-        const double inter = iw * ih, uni = (r - l + 1) * (b - t + 1) + (mr - ml + 1) * (m.bottom - m.top + 1) - inter;
+        const double inter = iw * ih, uni = (r - l + 1) * (b - t + 1) +
+                                            (mr - ml + 1) * (m.bottom - m.top + 1) - inter;
         if (inter / uni >= 0.5) f.mirror_score = std::max(f.mirror_score, m.score);
       }
-      if (f.box.score < 0 && opt.mirror_check && !(f.mirror_score >= opt.min_score)) f.accepted = false;
+      if (f.box.score < 0 && opt.mirror_check && !(f.mirror_score >= opt.min_score))
+        f.accepted = false;
     }
   }
   // Below 0, only the single most confident candidate that passed its checks may be kept,

@@ -33,10 +33,11 @@
 namespace maskoff::data {
 
 struct MaskedFaceOptions {
-  double min_score = -0.9;        // lowest detection confidence considered
-  double max_shape_error = 0.12;  // for detections scoring below 0: visible-point fit error / eye distance
-  double pad = 0.25;              // border added on each side, as a fraction of the photo's longer side
-  bool mirror_check = true;       // detections scoring below 0 must also be found in the mirrored photo
+  double min_score = -0.9;  // lowest detection confidence considered
+  double max_shape_error =
+      0.12;           // for detections scoring below 0: visible-point fit error / eye distance
+  double pad = 0.25;  // border added on each side, as a fraction of the photo's longer side
+  bool mirror_check = true;  // detections scoring below 0 must also be found in the mirrored photo
 };
 
 struct FoundFace {
@@ -48,9 +49,9 @@ struct FoundFace {
   // for faces the HOG detector found and faces given by hand.
   bool from_cnn = false;
   models::FaceDetection cnn;
-  Landmarks dlib;             // all 68 as dlib's predictor placed them
-  Landmarks landmarks;        // visible points from dlib, hidden ones from the shape model
-  double shape_error = 0;     // the shape model's fit error of the visible points / eye distance
+  Landmarks dlib;          // all 68 as dlib's predictor placed them
+  Landmarks landmarks;     // visible points from dlib, hidden ones from the shape model
+  double shape_error = 0;  // the shape model's fit error of the visible points / eye distance
   // Best detection in the mirrored photo overlapping this one by half or more; looked for
   // only when no candidate scored 0 or more (-inf otherwise, and when none overlaps).
   double mirror_score = -INFINITY;
@@ -62,10 +63,11 @@ struct FoundFace {
 // Every candidate considered, sorted left to right, with `accepted` set on those kept:
 // detections scoring at least 0; or, when there is none, the most confident candidate
 // scoring in [min_score, 0) that is found again in the mirrored photo (unless mirror_check
-// is off) and whose shape error is at most max_shape_error. Without a shape model (empty), the hidden points stay as dlib
-// placed them, candidates below 0 are judged by a model-free check only (eye distance at
-// least a fifth of the box), and `shape_error` is 0.
-std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo, const FaceShapeModel& shape,
+// is off) and whose shape error is at most max_shape_error. Without a shape model (empty), the
+// hidden points stay as dlib placed them, candidates below 0 are judged by a model-free check only
+// (eye distance at least a fifth of the box), and `shape_error` is 0.
+std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, const Image& photo,
+                                         const FaceShapeModel& shape,
                                          const MaskedFaceOptions& opt = {});
 
 struct CnnFaceOptions {
@@ -98,8 +100,8 @@ std::vector<FoundFace> find_masked_faces(FaceAnalyzer& analyzer, models::FaceDet
 
 // The CNN detector's detections on an image of any channel count (1, 3 or 4) and size,
 // after NMS, best first, with scores of at least `min_score` (>= 0.2, the network's floor).
-std::vector<models::FaceDetection> detect_faces_cnn(models::FaceDetector& detector, const Image& img,
-                                                    double min_score);
+std::vector<models::FaceDetection> detect_faces_cnn(models::FaceDetector& detector,
+                                                    const Image& img, double min_score);
 
 // The square box dlib's HOG detector draws around a face, from the CNN's five points (eyes,
 // nose tip, mouth corners): the points' mean places in that box, measured on 371 faces both
@@ -110,7 +112,8 @@ FaceBox five_point_box(const models::FaceDetection& d);
 
 // The face in `box` (photo pixels): dlib's 68 points, and the points a mask hides placed by
 // `shape` (all 68 from dlib when it is empty). `accepted` is left false.
-FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box, const FaceShapeModel& shape);
+FoundFace face_at(FaceAnalyzer& analyzer, const Image& photo, const FaceBox& box,
+                  const FaceShapeModel& shape);
 
 // `photo` with a flat border of `border` pixels on every side, coloured with the mean of
 // the photo's outermost pixels.

@@ -27,7 +27,8 @@ fs::path source_dir() { return fs::path(__FILE__).parent_path().parent_path(); }
 
 std::string shared_dir() {
   if (const char* env = std::getenv("MASKOFF_SHARED"); env && *env) return env;
-  for (const fs::path& p : {source_dir() / ".." / "shared", fs::path("shared"), fs::path("../shared")}) {
+  for (const fs::path& p :
+       {source_dir() / ".." / "shared", fs::path("shared"), fs::path("../shared")}) {
     if (is_dir(p)) return fs::weakly_canonical(p).string();
   }
   return "";
@@ -52,7 +53,8 @@ std::vector<std::string> dlib_example_photos() {
 
 bool is_image_file(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
@@ -64,9 +66,11 @@ std::vector<std::string> list_images(const std::string& path) {
     out.push_back(path);
     return out;
   }
-  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           path, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_image_file(it->path().string())) out.push_back(it->path().string());
+    if (it->is_regular_file(ec) && is_image_file(it->path().string()))
+      out.push_back(it->path().string());
   }
   MASKOFF_CHECK(!ec, "cannot list '" << path << "': " << ec.message());
   std::sort(out.begin(), out.end());

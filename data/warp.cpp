@@ -9,7 +9,9 @@
 namespace maskoff::data {
 namespace {
 
-inline uint8_t to_u8(float v) { return static_cast<uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f); }
+inline uint8_t to_u8(float v) {
+  return static_cast<uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f);
+}
 
 }  // namespace
 
@@ -40,14 +42,18 @@ PixelBox warp_bounds(const Mat3& h, int sw, int sh, int out_w, int out_h) {
 }
 
 Image warp_perspective(const Image& src, const Mat3& src_to_dst, int out_w, int out_h) {
-  MASKOFF_CHECK(out_w > 0 && out_h > 0, "warp_perspective: bad output size " << out_w << "x" << out_h);
+  MASKOFF_CHECK(out_w > 0 && out_h > 0,
+                "warp_perspective: bad output size " << out_w << "x" << out_h);
   MASKOFF_CHECK(!src.empty(), "warp_perspective: empty source image");
   const int c = src.channels;
-  MASKOFF_CHECK(c == 1 || c == 3 || c == 4, "warp_perspective: source has " << c << " channels (expected 1, 3 or 4)");
+  MASKOFF_CHECK(c == 1 || c == 3 || c == 4,
+                "warp_perspective: source has " << c << " channels (expected 1, 3 or 4)");
   MASKOFF_CHECK(src.pixels.size() == static_cast<size_t>(src.width) * src.height * c,
-                "warp_perspective: source buffer holds " << src.pixels.size() << " bytes, expected " << src.width
-                                                         << "x" << src.height << "x" << c);
-  for (double v : src_to_dst) MASKOFF_CHECK(std::isfinite(v), "warp_perspective: the homography is not finite");
+                "warp_perspective: source buffer holds " << src.pixels.size() << " bytes, expected "
+                                                         << src.width << "x" << src.height << "x"
+                                                         << c);
+  for (double v : src_to_dst)
+    MASKOFF_CHECK(std::isfinite(v), "warp_perspective: the homography is not finite");
   const Mat3 inv = invert(src_to_dst);
   Image out(out_w, out_h, 4, 0);
   const PixelBox box = warp_bounds(src_to_dst, src.width, src.height, out_w, out_h);
@@ -99,8 +105,8 @@ Image warp_perspective(const Image& src, const Mat3& src_to_dst, int out_w, int 
 
 Image halve_rgba(const Image& src) {
   MASKOFF_CHECK(src.channels == 4 && !src.empty(),
-                "halve_rgba: expects a non-empty RGBA image, got " << src.width << "x" << src.height << "x"
-                                                                  << src.channels);
+                "halve_rgba: expects a non-empty RGBA image, got " << src.width << "x" << src.height
+                                                                   << "x" << src.channels);
   const int w = (src.width + 1) / 2, h = (src.height + 1) / 2;
   Image out(w, h, 4, 0);
   for (int y = 0; y < h; ++y) {

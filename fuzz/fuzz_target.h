@@ -22,12 +22,12 @@ void maskoff_fuzz_one(const uint8_t* data, size_t size);
 void maskoff_fuzz_init();
 
 // A property of an accepted input that must hold; its failure is a finding.
-#define FUZZ_REQUIRE(cond)                                                      \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
+#define FUZZ_REQUIRE(cond)                                                                \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
       std::fprintf(stderr, "fuzz: %s:%d: %s does not hold\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                             \
-    }                                                                           \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -9,6 +9,7 @@ void maskoff_fuzz_init() {}
 
 void maskoff_fuzz_one(const uint8_t* data, size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
-  const std::vector<maskoff::data::ManifestRow> rows = maskoff::data::parse_manifest(in, "fuzz input");
+  const std::vector<maskoff::data::ManifestRow> rows =
+      maskoff::data::parse_manifest(in, "fuzz input");
   for (const auto& r : rows) FUZZ_REQUIRE(r.id.size() + r.landmarks.size() <= size);
 }

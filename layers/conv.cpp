@@ -56,9 +56,9 @@ std::string shapes(const Tensor& x, const Tensor& w) {
 // Rank, dtype, device and bias checks common to both ops. `bias_size` is the expected length.
 void check_common(const Tensor& x, const Tensor& w, const Tensor& bias, const char* op) {
   MASKOFF_CHECK(x.defined() && w.defined(), op << ": input and weight must be defined");
-  MASKOFF_CHECK(x.dim() == 4 && w.dim() == 4,
-                op << ": " << shapes(x, w) << ": both must have 4 dimensions (NCHW and "
-                   << "[out, in/groups, kh, kw])");
+  MASKOFF_CHECK(x.dim() == 4 && w.dim() == 4, op << ": " << shapes(x, w)
+                                                 << ": both must have 4 dimensions (NCHW and "
+                                                 << "[out, in/groups, kh, kw])");
   check_same_dtype(x, w, op);
   check_same_device(x, w, op);
   if (bias.defined()) {
@@ -70,18 +70,21 @@ void check_common(const Tensor& x, const Tensor& w, const Tensor& bias, const ch
 void check_bias(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t cout,
                 const char* op) {
   if (!bias.defined()) return;
-  MASKOFF_CHECK(bias.dim() == 1 && bias.size(0) == cout,
-                op << ": " << shapes(x, w) << ", bias " << shape_str(bias.shape())
-                   << ": bias must be [" << cout << "]");
+  MASKOFF_CHECK(bias.dim() == 1 && bias.size(0) == cout, op << ": " << shapes(x, w) << ", bias "
+                                                            << shape_str(bias.shape())
+                                                            << ": bias must be [" << cout << "]");
 }
 
 Tensor bias_grad(const Tensor& gy) {
   const int64_t n = gy.size(0), c = gy.size(1), plane = gy.size(2) * gy.size(3);
   Tensor db = empty({c}, gy.dtype(), gy.device());
-  dispatch(gy, "conv bias backward", [&](auto s) {
-    using T = decltype(s);
-    cpu::bias_backward(gy.data<T>(), n, c, plane, db.data<T>());
-  }, [&] { cuda::channel_bias_grad(f32(gy), n, c, plane, f32(db)); });
+  dispatch(
+      gy, "conv bias backward",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::bias_backward(gy.data<T>(), n, c, plane, db.data<T>());
+      },
+      [&] { cuda::channel_bias_grad(f32(gy), n, c, plane, f32(db)); });
   return db;
 }
 
@@ -96,27 +99,36 @@ double conv_flops(const cpu::ConvGeom& g) {
 void run_forward(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& w, const Tensor& bias,
                  const Tensor& yt, const char* op) {
   profile::on_flops(op, conv_flops(g));
-  dispatch(xt, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::conv2d_forward(g, xt.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                        yt.data<T>());
-  }, [&] { cuda::conv2d_forward(g, f32(xt), f32(w), f32_or_null(bias), f32(yt)); });
+  dispatch(
+      xt, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::conv2d_forward(g, xt.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
+                            yt.data<T>());
+      },
+      [&] { cuda::conv2d_forward(g, f32(xt), f32(w), f32_or_null(bias), f32(yt)); });
 }
 void run_backward_data(const cpu::ConvGeom& g, const Tensor& w, const Tensor& yt, const Tensor& xt,
                        const char* op) {
   profile::on_flops(op, conv_flops(g));
-  dispatch(yt, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::conv2d_backward_data(g, w.data<T>(), yt.data<T>(), xt.data<T>());
-  }, [&] { cuda::conv2d_backward_data(g, f32(w), f32(yt), f32(xt)); });
+  dispatch(
+      yt, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::conv2d_backward_data(g, w.data<T>(), yt.data<T>(), xt.data<T>());
+      },
+      [&] { cuda::conv2d_backward_data(g, f32(w), f32(yt), f32(xt)); });
 }
 void run_backward_weight(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& yt,
                          const Tensor& dw, const char* op) {
   profile::on_flops(op, conv_flops(g));
-  dispatch(xt, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::conv2d_backward_weight(g, xt.data<T>(), yt.data<T>(), dw.data<T>());
-  }, [&] { cuda::conv2d_backward_filter(g, f32(xt), f32(yt), f32(dw)); });
+  dispatch(
+      xt, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::conv2d_backward_weight(g, xt.data<T>(), yt.data<T>(), dw.data<T>());
+      },
+      [&] { cuda::conv2d_backward_filter(g, f32(xt), f32(yt), f32(dw)); });
 }
 
 }  // namespace
@@ -135,10 +147,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   MASKOFF_CHECK(cin % o.groups == 0 && cout % o.groups == 0,
                 op << ": " << shapes(x, w) << ": input channels " << cin << " and output channels "
                    << cout << " must both be divisible by groups " << o.groups);
-  MASKOFF_CHECK(w.size(1) * o.groups == cin,
-                op << ": " << shapes(x, w) << ": weight expects " << w.size(1) * o.groups
-                   << " input channels (" << w.size(1) << " per group x " << o.groups
-                   << " groups), input has " << cin);
+  MASKOFF_CHECK(w.size(1) * o.groups == cin, op << ": " << shapes(x, w) << ": weight expects "
+                                                << w.size(1) * o.groups << " input channels ("
+                                                << w.size(1) << " per group x " << o.groups
+                                                << " groups), input has " << cin);
   check_bias(x, w, bias, cout, op);
   const cpu::ConvGeom g =
       cpu::conv2d_geom(x.size(0), cin, x.size(2), x.size(3), cout, kh, kw, o.stride_h, o.stride_w,
@@ -171,25 +183,23 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias,
   const char* op = "conv_transpose2d";
   check_common(x, w, bias, op);
   const int64_t cin = x.size(1), kh = w.size(2), kw = w.size(3);
-  MASKOFF_CHECK(o.groups >= 1 && o.stride >= 1,
-                op << ": " << shapes(x, w) << ": stride " << o.stride << " and groups " << o.groups
-                   << " must be positive");
+  MASKOFF_CHECK(o.groups >= 1 && o.stride >= 1, op << ": " << shapes(x, w) << ": stride "
+                                                   << o.stride << " and groups " << o.groups
+                                                   << " must be positive");
   MASKOFF_CHECK(o.padding >= 0 && o.output_padding >= 0 && o.output_padding < o.stride,
                 op << ": " << shapes(x, w) << ": padding " << o.padding << " and output_padding "
                    << o.output_padding << " must not be negative, and output_padding must be "
                    << "smaller than stride " << o.stride);
-  MASKOFF_CHECK(w.size(0) == cin,
-                op << ": " << shapes(x, w) << ": weight.size(0) " << w.size(0)
-                   << " must equal the input channels " << cin
-                   << " (layout [in, out/groups, kh, kw])");
-  MASKOFF_CHECK(cin % o.groups == 0,
-                op << ": " << shapes(x, w) << ": input channels " << cin
-                   << " must be divisible by groups " << o.groups);
+  MASKOFF_CHECK(w.size(0) == cin, op << ": " << shapes(x, w) << ": weight.size(0) " << w.size(0)
+                                     << " must equal the input channels " << cin
+                                     << " (layout [in, out/groups, kh, kw])");
+  MASKOFF_CHECK(cin % o.groups == 0, op << ": " << shapes(x, w) << ": input channels " << cin
+                                        << " must be divisible by groups " << o.groups);
   const int64_t cout = w.size(1) * o.groups;
   check_bias(x, w, bias, cout, op);
-  const cpu::ConvGeom g = cpu::conv_transpose2d_geom(x.size(0), cin, x.size(2), x.size(3), cout,
-                                                     kh, kw, o.stride, o.padding,
-                                                     o.output_padding, o.groups);
+  const cpu::ConvGeom g =
+      cpu::conv_transpose2d_geom(x.size(0), cin, x.size(2), x.size(3), cout, kh, kw, o.stride,
+                                 o.padding, o.output_padding, o.groups);
   MASKOFF_CHECK(kh >= 1 && kw >= 1 && g.h >= 1 && g.w >= 1,
                 op << ": " << shapes(x, w) << " with stride " << o.stride << ", padding "
                    << o.padding << ", output_padding " << o.output_padding << ": output size "
@@ -199,10 +209,13 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias,
   Tensor y = empty({g.n, g.cin, g.h, g.w}, x.dtype(), x.device());
   run_backward_data(g, w, x, y, op);
   if (bias.defined()) {
-    dispatch(y, op, [&](auto s) {
-      using T = decltype(s);
-      cpu::add_bias(y.data<T>(), bias.data<T>(), g.n, g.cin, g.in_plane());
-    }, [&] { cuda::add_channel_bias(f32(y), f32(bias), g.n, g.cin, g.in_plane()); });
+    dispatch(
+        y, op,
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::add_bias(y.data<T>(), bias.data<T>(), g.n, g.cin, g.in_plane());
+        },
+        [&] { cuda::add_channel_bias(f32(y), f32(bias), g.n, g.cin, g.in_plane()); });
   }
   Tensor xd = x.detach(), wd = w.detach();
   return record(y, op, {x, w, bias}, [xd, wd, g](const Tensor& gy, const Needs& need) {

@@ -12,9 +12,8 @@ struct Conv2dOptions {
   int64_t groups = 1;
   static Conv2dOptions make(int64_t stride, int64_t padding, int64_t groups = 1);
   // Strides and paddings that differ by axis and side.
-  static Conv2dOptions make(int64_t stride_h, int64_t stride_w, int64_t pad_top,
-                            int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
-                            int64_t groups = 1);
+  static Conv2dOptions make(int64_t stride_h, int64_t stride_w, int64_t pad_top, int64_t pad_bottom,
+                            int64_t pad_left, int64_t pad_right, int64_t groups = 1);
   // TensorFlow 'SAME' padding for the given input size: out = ceil(in / stride), total padding
   // max((out-1)*stride + k - in, 0) split with the extra pixel at the bottom/right.
   static Conv2dOptions tf_same(int64_t in_h, int64_t in_w, int64_t kh, int64_t kw, int64_t stride,

@@ -22,10 +22,13 @@ Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, int64_
             int64_t n, const char* op) {
   Tensor c = empty({m, n}, a.dtype(), a.device());
   profile::on_flops(op, 2.0 * m * k * n);
-  dispatch(a, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);
-  }, [&] { cuda::gemm(f32(a), trans_a, f32(b), trans_b, f32(c), m, k, n); });
+  dispatch(
+      a, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);
+      },
+      [&] { cuda::gemm(f32(a), trans_a, f32(b), trans_b, f32(c), m, k, n); });
   return c;
 }
 
@@ -67,10 +70,13 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   }
   Tensor y = gemm(x, false, w, true, rows, in, out, "linear");
   if (bias.defined()) {
-    dispatch(y, "linear", [&](auto s) {
-      using T = decltype(s);
-      cpu::add_row_bias(y.data<T>(), bias.data<T>(), rows, out);
-    }, [&] { cuda::add_row_bias(f32(y), f32(bias), rows, out); });
+    dispatch(
+        y, "linear",
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::add_row_bias(y.data<T>(), bias.data<T>(), rows, out);
+        },
+        [&] { cuda::add_row_bias(f32(y), f32(bias), rows, out); });
   }
   Tensor xd = x.detach(), wd = w.detach();
   return record(y, "linear", {x, w, bias},
@@ -80,10 +86,13 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
                   if (need[1]) g[1] = gemm(gy, true, xd, false, out, rows, in, "linear_backward");
                   if (need[2]) {
                     g[2] = empty({out}, gy.dtype(), gy.device());
-                    dispatch(gy, "linear_backward", [&](auto s) {
-                      using T = decltype(s);
-                      cpu::sum_middle(gy.data<T>(), g[2].data<T>(), 1, rows, out, 1.0);
-                    }, [&] { cuda::sum_middle(f32(gy), f32(g[2]), 1, rows, out, 1.0); });
+                    dispatch(
+                        gy, "linear_backward",
+                        [&](auto s) {
+                          using T = decltype(s);
+                          cpu::sum_middle(gy.data<T>(), g[2].data<T>(), 1, rows, out, 1.0);
+                        },
+                        [&] { cuda::sum_middle(f32(gy), f32(g[2]), 1, rows, out, 1.0); });
                   }
                   return g;
                 });

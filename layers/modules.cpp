@@ -16,9 +16,9 @@ void check_positive(int64_t v, const char* layer, const char* what) {
 }
 void check_groups(int64_t in, int64_t out, int64_t groups, const char* layer) {
   check_positive(groups, layer, "groups");
-  MASKOFF_CHECK(in % groups == 0 && out % groups == 0,
-                layer << ": channels " << in << " -> " << out << " are not divisible by groups "
-                      << groups);
+  MASKOFF_CHECK(in % groups == 0 && out % groups == 0, layer << ": channels " << in << " -> " << out
+                                                             << " are not divisible by groups "
+                                                             << groups);
 }
 // What Conv2d and ConvTranspose2d ask of their sizes, before their own checks.
 void check_conv_sizes(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t padding,
@@ -167,7 +167,8 @@ Tensor Sequential::forward(const Tensor& x) {
 }
 
 const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
-  MASKOFF_CHECK(i < size(), "Sequential: index " << i << " out of range (" << size() << " modules)");
+  MASKOFF_CHECK(i < size(),
+                "Sequential: index " << i << " out of range (" << size() << " modules)");
   return named_children()[i].second;
 }
 

@@ -31,8 +31,9 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   check_channel_vector(beta, x, "beta");
   check_channel_vector(running_mean, x, "running_mean");
   check_channel_vector(running_var, x, "running_var");
-  MASKOFF_CHECK(running_mean.defined() == running_var.defined(),
-                "batch_norm2d: running_mean and running_var must both be given or both be undefined");
+  MASKOFF_CHECK(
+      running_mean.defined() == running_var.defined(),
+      "batch_norm2d: running_mean and running_var must both be given or both be undefined");
   MASKOFF_CHECK(eps > 0, "batch_norm2d: eps must be positive, got " << eps);
   const cpu::BatchNormDims d{x.size(0), x.size(1), x.size(2) * x.size(3)};
   const bool batch_stats = training || !running_mean.defined();
@@ -49,29 +50,32 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   // copies of them, not references: they change in place at the next training step,
   // possibly before this graph's backward runs.
   const bool update = training && running_mean.defined();
-  dispatch(x, "batch_norm2d", [&](auto s) {
-    using T = decltype(s);
-    if (batch_stats) {
-      cpu::batch_norm_train(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), T(eps),
-                            d, y.data<T>(), mean.data<T>(), invstd.data<T>(),
-                            update ? running_mean.data<T>() : nullptr,
-                            update ? running_var.data<T>() : nullptr, momentum);
-    } else {
-      cpu::batch_norm_eval(x.data<T>(), running_mean.data<T>(), running_var.data<T>(),
-                           data_or_null<T>(gamma), data_or_null<T>(beta), eps, d, y.data<T>(),
-                           mean.data<T>(), invstd.data<T>());
-    }
-  }, [&] {
-    if (batch_stats) {
-      cuda::batch_norm_train(f32(x), f32_or_null(gamma), f32_or_null(beta), static_cast<float>(eps),
-                             d, f32(y), f32(mean), f32(invstd),
-                             update ? f32(running_mean) : nullptr,
-                             update ? f32(running_var) : nullptr, momentum);
-    } else {
-      cuda::batch_norm_eval(f32(x), f32(running_mean), f32(running_var), f32_or_null(gamma),
-                            f32_or_null(beta), eps, d, f32(y), f32(mean), f32(invstd));
-    }
-  });
+  dispatch(
+      x, "batch_norm2d",
+      [&](auto s) {
+        using T = decltype(s);
+        if (batch_stats) {
+          cpu::batch_norm_train(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), T(eps),
+                                d, y.data<T>(), mean.data<T>(), invstd.data<T>(),
+                                update ? running_mean.data<T>() : nullptr,
+                                update ? running_var.data<T>() : nullptr, momentum);
+        } else {
+          cpu::batch_norm_eval(x.data<T>(), running_mean.data<T>(), running_var.data<T>(),
+                               data_or_null<T>(gamma), data_or_null<T>(beta), eps, d, y.data<T>(),
+                               mean.data<T>(), invstd.data<T>());
+        }
+      },
+      [&] {
+        if (batch_stats) {
+          cuda::batch_norm_train(f32(x), f32_or_null(gamma), f32_or_null(beta),
+                                 static_cast<float>(eps), d, f32(y), f32(mean), f32(invstd),
+                                 update ? f32(running_mean) : nullptr,
+                                 update ? f32(running_var) : nullptr, momentum);
+        } else {
+          cuda::batch_norm_eval(f32(x), f32(running_mean), f32(running_var), f32_or_null(gamma),
+                                f32_or_null(beta), eps, d, f32(y), f32(mean), f32(invstd));
+        }
+      });
   if (update) {
     running_mean.mark_modified();
     running_var.mark_modified();
@@ -84,17 +88,20 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                   Tensor gx = need[0] ? empty_like(gy) : Tensor();
                   Tensor ggamma = need[1] ? empty(mean.shape(), gy.dtype(), gy.device()) : Tensor();
                   Tensor gbeta = need[2] ? empty(mean.shape(), gy.dtype(), gy.device()) : Tensor();
-                  dispatch(gy, "batch_norm2d_backward", [&](auto s) {
-                    using T = decltype(s);
-                    cpu::batch_norm_backward(xd.data<T>(), gy.data<T>(), mean.data<T>(),
-                                             invstd.data<T>(), data_or_null<T>(gd), batch_stats, d,
-                                             data_or_null<T>(gx), data_or_null<T>(ggamma),
-                                             data_or_null<T>(gbeta));
-                  }, [&] {
-                    cuda::batch_norm_backward(f32(xd), f32(gy), f32(mean), f32(invstd),
-                                              f32_or_null(gd), batch_stats, d, f32_or_null(gx),
-                                              f32_or_null(ggamma), f32_or_null(gbeta));
-                  });
+                  dispatch(
+                      gy, "batch_norm2d_backward",
+                      [&](auto s) {
+                        using T = decltype(s);
+                        cpu::batch_norm_backward(xd.data<T>(), gy.data<T>(), mean.data<T>(),
+                                                 invstd.data<T>(), data_or_null<T>(gd), batch_stats,
+                                                 d, data_or_null<T>(gx), data_or_null<T>(ggamma),
+                                                 data_or_null<T>(gbeta));
+                      },
+                      [&] {
+                        cuda::batch_norm_backward(f32(xd), f32(gy), f32(mean), f32(invstd),
+                                                  f32_or_null(gd), batch_stats, d, f32_or_null(gx),
+                                                  f32_or_null(ggamma), f32_or_null(gbeta));
+                      });
                   return Grads{gx, ggamma, gbeta};
                 });
 }

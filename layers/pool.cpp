@@ -23,8 +23,13 @@ cpu::PoolGeom pool_geom(const Tensor& x, int64_t kernel, int64_t stride, int64_t
   MASKOFF_CHECK(h + 2 * padding >= kernel && w + 2 * padding >= kernel,
                 op << ": kernel " << kernel << " is larger than the input " << shape_str(x.shape())
                    << " with padding " << padding);
-  return {h, w, (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1,
-          kernel, stride, padding};
+  return {h,
+          w,
+          (h + 2 * padding - kernel) / stride + 1,
+          (w + 2 * padding - kernel) / stride + 1,
+          kernel,
+          stride,
+          padding};
 }
 
 Shape out_shape(const Tensor& x, const cpu::PoolGeom& g) {
@@ -36,23 +41,26 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   const cpu::PoolGeom g = pool_geom(x, kernel, stride, padding, "max_pool2d");
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty(out_shape(x, g), x.dtype(), x.device());
-  dispatch(x, "max_pool2d", [&](auto s) {
-    using T = decltype(s);
-    cpu::max_pool2d(x.data<T>(), y.data<T>(), planes, g);
-  }, [&] { cuda::max_pool2d(f32(x), f32(y), planes, g); });
+  dispatch(
+      x, "max_pool2d",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::max_pool2d(x.data<T>(), y.data<T>(), planes, g);
+      },
+      [&] { cuda::max_pool2d(f32(x), f32(y), planes, g); });
   Tensor xd = x.detach();
-  return autograd::record(y, "max_pool2d", {x},
-                          [xd, g, planes](const Tensor& gy, const std::vector<bool>&) {
-                            Tensor gx = empty_like(xd);
-                            dispatch(gy, "max_pool2d_backward", [&](auto s) {
-                              using T = decltype(s);
-                              cpu::max_pool2d_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(),
-                                                       planes, g);
-                            }, [&] {
-                              cuda::max_pool2d_backward(f32(xd), f32(gy), f32(gx), planes, g);
-                            });
-                            return std::vector<Tensor>{gx};
-                          });
+  return autograd::record(
+      y, "max_pool2d", {x}, [xd, g, planes](const Tensor& gy, const std::vector<bool>&) {
+        Tensor gx = empty_like(xd);
+        dispatch(
+            gy, "max_pool2d_backward",
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::max_pool2d_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), planes, g);
+            },
+            [&] { cuda::max_pool2d_backward(f32(xd), f32(gy), f32(gx), planes, g); });
+        return std::vector<Tensor>{gx};
+      });
 }
 
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding,
@@ -60,19 +68,25 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   const cpu::PoolGeom g = pool_geom(x, kernel, stride, padding, "avg_pool2d");
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty(out_shape(x, g), x.dtype(), x.device());
-  dispatch(x, "avg_pool2d", [&](auto s) {
-    using T = decltype(s);
-    cpu::avg_pool2d(x.data<T>(), y.data<T>(), planes, g, count_include_pad);
-  }, [&] { cuda::avg_pool2d(f32(x), f32(y), planes, g, count_include_pad); });
+  dispatch(
+      x, "avg_pool2d",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::avg_pool2d(x.data<T>(), y.data<T>(), planes, g, count_include_pad);
+      },
+      [&] { cuda::avg_pool2d(f32(x), f32(y), planes, g, count_include_pad); });
   const Shape in_shape = x.shape();
   return autograd::record(
       y, "avg_pool2d", {x},
       [in_shape, g, planes, count_include_pad](const Tensor& gy, const std::vector<bool>&) {
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
-        dispatch(gy, "avg_pool2d_backward", [&](auto s) {
-          using T = decltype(s);
-          cpu::avg_pool2d_backward(gy.data<T>(), gx.data<T>(), planes, g, count_include_pad);
-        }, [&] { cuda::avg_pool2d_backward(f32(gy), f32(gx), planes, g, count_include_pad); });
+        dispatch(
+            gy, "avg_pool2d_backward",
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::avg_pool2d_backward(gy.data<T>(), gx.data<T>(), planes, g, count_include_pad);
+            },
+            [&] { cuda::avg_pool2d_backward(f32(gy), f32(gx), planes, g, count_include_pad); });
         return std::vector<Tensor>{gx};
       });
 }

@@ -23,24 +23,30 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t d, int64_t inner, const Sh
               bool is_mean, const char* op) {
   const double alpha = scale_for(is_mean, d);
   Tensor y = empty(out_shape, x.dtype(), x.device());
-  dispatch(x, op, [&](auto s) {
-    using T = decltype(s);
-    if (outer == 1 && inner == 1)
-      y.data<T>()[0] = static_cast<T>(alpha * cpu::sum_all(x.data<T>(), d));
-    else
-      cpu::sum_middle(x.data<T>(), y.data<T>(), outer, d, inner, alpha);
-  }, [&] { cuda::sum_middle(f32(x), f32(y), outer, d, inner, alpha); });
+  dispatch(
+      x, op,
+      [&](auto s) {
+        using T = decltype(s);
+        if (outer == 1 && inner == 1)
+          y.data<T>()[0] = static_cast<T>(alpha * cpu::sum_all(x.data<T>(), d));
+        else
+          cpu::sum_middle(x.data<T>(), y.data<T>(), outer, d, inner, alpha);
+      },
+      [&] { cuda::sum_middle(f32(x), f32(y), outer, d, inner, alpha); });
   const Shape in_shape = x.shape();
   return autograd::record(
-      y, op, {x},
-      [in_shape, outer, d, inner, alpha](const Tensor& gy, const std::vector<bool>&) {
+      y, op, {x}, [in_shape, outer, d, inner, alpha](const Tensor& gy, const std::vector<bool>&) {
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
-        dispatch(gy, "reduce_backward", [&](auto s) {
-          using T = decltype(s);
-          cpu::expand_middle(gy.data<T>(), gx.data<T>(), outer, d, inner, static_cast<T>(alpha));
-        }, [&] {
-          cuda::expand_middle(f32(gy), f32(gx), outer, d, inner, static_cast<float>(alpha));
-        });
+        dispatch(
+            gy, "reduce_backward",
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::expand_middle(gy.data<T>(), gx.data<T>(), outer, d, inner,
+                                 static_cast<T>(alpha));
+            },
+            [&] {
+              cuda::expand_middle(f32(gy), f32(gx), outer, d, inner, static_cast<float>(alpha));
+            });
         return std::vector<Tensor>{gx};
       });
 }
@@ -88,10 +94,13 @@ std::vector<int64_t> count_nonfinite(const std::vector<Tensor>& xs) {
     if (!x.defined() || x.numel() == 0) continue;
     if (x.is_cuda() && !on_device.defined())
       on_device = zeros({static_cast<int64_t>(xs.size())}, DType::F64, x.device());
-    dispatch(x, "count_nonfinite", [&](auto s) {
-      using T = decltype(s);
-      counts[i] = cpu::count_nonfinite(x.data<T>(), x.numel());
-    }, [&] { cuda::count_nonfinite(f32(x), x.numel(), on_device.data<double>() + i); });
+    dispatch(
+        x, "count_nonfinite",
+        [&](auto s) {
+          using T = decltype(s);
+          counts[i] = cpu::count_nonfinite(x.data<T>(), x.numel());
+        },
+        [&] { cuda::count_nonfinite(f32(x), x.numel(), on_device.data<double>() + i); });
   }
   if (on_device.defined()) {
     const std::vector<double> c = on_device.cpu().to_vector<double>();

@@ -26,28 +26,35 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
   check_dim(x, 4, op, "input");
   MASKOFF_CHECK(out_h > 0 && out_w > 0,
                 op << ": output size " << out_h << " x " << out_w << " must be positive");
-  MASKOFF_CHECK(x.size(2) > 0 && x.size(3) > 0, op << ": empty input plane in " << shape_str(x.shape()));
+  MASKOFF_CHECK(x.size(2) > 0 && x.size(3) > 0,
+                op << ": empty input plane in " << shape_str(x.shape()));
   const cpu::ResizeGeom g{x.size(2), x.size(3), out_h, out_w};
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty({x.size(0), x.size(1), out_h, out_w}, x.dtype(), x.device());
-  dispatch(x, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::resize_bilinear(x.data<T>(), y.data<T>(), planes, g, mapping);
-  }, [&] {
-    const Taps t(g, mapping);
-    cuda::resize_bilinear(f32(x), f32(y), planes, g, t.h.data(), t.w.data());
-  });
+  dispatch(
+      x, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::resize_bilinear(x.data<T>(), y.data<T>(), planes, g, mapping);
+      },
+      [&] {
+        const Taps t(g, mapping);
+        cuda::resize_bilinear(f32(x), f32(y), planes, g, t.h.data(), t.w.data());
+      });
   const Shape in_shape = x.shape();
   return autograd::record(
       y, op, {x}, [in_shape, g, planes, mapping, op](const Tensor& gy, const std::vector<bool>&) {
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
-        dispatch(gy, op, [&](auto s) {
-          using T = decltype(s);
-          cpu::resize_bilinear_backward(gy.data<T>(), gx.data<T>(), planes, g, mapping);
-        }, [&] {
-          const Taps t(g, mapping);
-          cuda::resize_bilinear_backward(f32(gy), f32(gx), planes, g, t.h.data(), t.w.data());
-        });
+        dispatch(
+            gy, op,
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::resize_bilinear_backward(gy.data<T>(), gx.data<T>(), planes, g, mapping);
+            },
+            [&] {
+              const Taps t(g, mapping);
+              cuda::resize_bilinear_backward(f32(gy), f32(gx), planes, g, t.h.data(), t.w.data());
+            });
         return std::vector<Tensor>{gx};
       });
 }
@@ -55,10 +62,10 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
 }  // namespace
 
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners) {
-  return resize_impl(x, out_h, out_w,
-                     align_corners ? cpu::ResizeMapping::align_corners
-                                   : cpu::ResizeMapping::half_pixel,
-                     "resize_bilinear");
+  return resize_impl(
+      x, out_h, out_w,
+      align_corners ? cpu::ResizeMapping::align_corners : cpu::ResizeMapping::half_pixel,
+      "resize_bilinear");
 }
 
 Tensor resize_bilinear_tf_legacy(const Tensor& x, int64_t out_h, int64_t out_w) {

@@ -30,12 +30,16 @@ int64_t product(const Shape& s, size_t from, size_t to) {
 // and at to_at + b * to_run in `to`.
 void copy_runs(const Tensor& from, int64_t from_run, int64_t from_at, const Tensor& to,
                int64_t to_run, int64_t to_at, int64_t blocks, int64_t len, const char* op) {
-  dispatch(from, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::copy_blocks(from.data<T>() + from_at, from_run, to.data<T>() + to_at, to_run, blocks, len);
-  }, [&] {
-    cuda::copy_blocks(f32(from) + from_at, from_run, f32(to) + to_at, to_run, blocks, len);
-  });
+  dispatch(
+      from, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::copy_blocks(from.data<T>() + from_at, from_run, to.data<T>() + to_at, to_run, blocks,
+                         len);
+      },
+      [&] {
+        cuda::copy_blocks(f32(from) + from_at, from_run, f32(to) + to_at, to_run, blocks, len);
+      });
 }
 }  // namespace
 
@@ -129,14 +133,13 @@ Tensor reshape(const Tensor& x, const Shape& s) {
                   "reshape: cannot reshape " << shape_str(x.shape()) << " into " << shape_str(s));
     target[static_cast<size_t>(free_at)] = x.numel() / known;
   }
-  MASKOFF_CHECK(shape_numel(target) == x.numel(),
-                "reshape: cannot reshape " << shape_str(x.shape()) << " (" << x.numel()
-                                           << " elements) into " << shape_str(s));
+  MASKOFF_CHECK(shape_numel(target) == x.numel(), "reshape: cannot reshape "
+                                                      << shape_str(x.shape()) << " (" << x.numel()
+                                                      << " elements) into " << shape_str(s));
   const Shape in_shape = x.shape();
-  return record(x.view_as_shape(target), "reshape", {x},
-                [in_shape](const Tensor& gy, const Needs&) {
-                  return Grads{gy.view_as_shape(in_shape)};
-                });
+  return record(
+      x.view_as_shape(target), "reshape", {x},
+      [in_shape](const Tensor& gy, const Needs&) { return Grads{gy.view_as_shape(in_shape)}; });
 }
 
 Tensor flatten(const Tensor& x) {

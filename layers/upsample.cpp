@@ -16,24 +16,31 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t scale) {
   MASKOFF_CHECK(scale >= 1, op << ": scale " << scale << " must be a positive whole number (input "
                                << shape_str(x.shape()) << ")");
   const cpu::UpsampleGeom g{x.size(2), x.size(3), scale};
-  MASKOFF_CHECK(g.h <= (int64_t(1) << 31) / scale && g.w <= (int64_t(1) << 31) / scale,
-                op << ": input " << shape_str(x.shape()) << " times scale " << scale
-                   << " is too large");
+  MASKOFF_CHECK(
+      g.h <= (int64_t(1) << 31) / scale && g.w <= (int64_t(1) << 31) / scale,
+      op << ": input " << shape_str(x.shape()) << " times scale " << scale << " is too large");
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty({x.size(0), x.size(1), g.oh(), g.ow()}, x.dtype(), x.device());
-  dispatch(x, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::upsample_nearest(x.data<T>(), y.data<T>(), planes, g);
-  }, [&] { cuda::upsample_nearest(f32(x), f32(y), planes, g); });
+  dispatch(
+      x, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::upsample_nearest(x.data<T>(), y.data<T>(), planes, g);
+      },
+      [&] { cuda::upsample_nearest(f32(x), f32(y), planes, g); });
   const Shape in_shape = x.shape();
-  return autograd::record(y, op, {x}, [in_shape, g, planes](const Tensor& gy, const std::vector<bool>&) {
-    Tensor gx = empty(in_shape, gy.dtype(), gy.device());
-    dispatch(gy, "upsample_nearest2d backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::upsample_nearest_backward(gy.data<T>(), gx.data<T>(), planes, g);
-    }, [&] { cuda::upsample_nearest_backward(f32(gy), f32(gx), planes, g); });
-    return std::vector<Tensor>{gx};
-  });
+  return autograd::record(
+      y, op, {x}, [in_shape, g, planes](const Tensor& gy, const std::vector<bool>&) {
+        Tensor gx = empty(in_shape, gy.dtype(), gy.device());
+        dispatch(
+            gy, "upsample_nearest2d backward",
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::upsample_nearest_backward(gy.data<T>(), gx.data<T>(), planes, g);
+            },
+            [&] { cuda::upsample_nearest_backward(f32(gy), f32(gx), planes, g); });
+        return std::vector<Tensor>{gx};
+      });
 }
 
 }  // namespace maskoff

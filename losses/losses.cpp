@@ -29,25 +29,31 @@ Tensor grad_buffer(const Tensor& x, const Needs& need, size_t i) {
 // BCE on logits against a target tensor (t defined) or a constant tc.
 Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
   Tensor y = scalar_like(x);
-  dispatch(x, "bce_with_logits", [&](auto s) {
-    using T = decltype(s);
-    cpu::bce_with_logits(x.data<T>(), data_or_null<T>(t), T(tc), x.numel(), y.data<T>());
-  }, [&] {
-    cuda::bce_with_logits(f32(x), f32_or_null(t), static_cast<float>(tc), x.numel(), f32(y));
-  });
+  dispatch(
+      x, "bce_with_logits",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::bce_with_logits(x.data<T>(), data_or_null<T>(t), T(tc), x.numel(), y.data<T>());
+      },
+      [&] {
+        cuda::bce_with_logits(f32(x), f32_or_null(t), static_cast<float>(tc), x.numel(), f32(y));
+      });
   Tensor xd = x.detach(), td = t.defined() ? t.detach() : Tensor();
   Grads inputs = t.defined() ? Grads{x, t} : Grads{x};
   return record(y, "bce_with_logits", inputs, [xd, td, tc](const Tensor& gy, const Needs& need) {
     Tensor dx = grad_buffer(xd, need, 0);
     Tensor dt = td.defined() ? grad_buffer(td, need, 1) : Tensor();
-    dispatch(xd, "bce_with_logits_backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::bce_with_logits_backward(xd.data<T>(), data_or_null<T>(td), T(tc), gy.data<T>(),
-                                    xd.numel(), data_or_null<T>(dx), data_or_null<T>(dt));
-    }, [&] {
-      cuda::bce_with_logits_backward(f32(xd), f32_or_null(td), static_cast<float>(tc), f32(gy),
-                                     xd.numel(), f32_or_null(dx), f32_or_null(dt));
-    });
+    dispatch(
+        xd, "bce_with_logits_backward",
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::bce_with_logits_backward(xd.data<T>(), data_or_null<T>(td), T(tc), gy.data<T>(),
+                                        xd.numel(), data_or_null<T>(dx), data_or_null<T>(dt));
+        },
+        [&] {
+          cuda::bce_with_logits_backward(f32(xd), f32_or_null(td), static_cast<float>(tc), f32(gy),
+                                         xd.numel(), f32_or_null(dx), f32_or_null(dt));
+        });
     return td.defined() ? Grads{dx, dt} : Grads{dx};
   });
 }
@@ -69,20 +75,27 @@ Tensor bce_with_logits(const Tensor& logits, double target) {
 Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   check_pair(pred, target, "mse_loss");
   Tensor y = scalar_like(pred);
-  dispatch(pred, "mse_loss", [&](auto s) {
-    using T = decltype(s);
-    cpu::mse(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-  }, [&] { cuda::mse(f32(pred), f32(target), pred.numel(), f32(y)); });
+  dispatch(
+      pred, "mse_loss",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::mse(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
+      },
+      [&] { cuda::mse(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "mse_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
-    dispatch(pd, "mse_loss_backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
-                        data_or_null<T>(dt));
-    }, [&] {
-      cuda::mse_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp), f32_or_null(dt));
-    });
+    dispatch(
+        pd, "mse_loss_backward",
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(),
+                            data_or_null<T>(dp), data_or_null<T>(dt));
+        },
+        [&] {
+          cuda::mse_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp),
+                             f32_or_null(dt));
+        });
     return Grads{dp, dt};
   });
 }
@@ -90,20 +103,27 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
 Tensor l1_loss(const Tensor& pred, const Tensor& target) {
   check_pair(pred, target, "l1_loss");
   Tensor y = scalar_like(pred);
-  dispatch(pred, "l1_loss", [&](auto s) {
-    using T = decltype(s);
-    cpu::l1(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-  }, [&] { cuda::l1(f32(pred), f32(target), pred.numel(), f32(y)); });
+  dispatch(
+      pred, "l1_loss",
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::l1(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
+      },
+      [&] { cuda::l1(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "l1_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
-    dispatch(pd, "l1_loss_backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(), data_or_null<T>(dp),
-                       data_or_null<T>(dt));
-    }, [&] {
-      cuda::l1_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp), f32_or_null(dt));
-    });
+    dispatch(
+        pd, "l1_loss_backward",
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(),
+                           data_or_null<T>(dp), data_or_null<T>(dt));
+        },
+        [&] {
+          cuda::l1_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp),
+                            f32_or_null(dt));
+        });
     return Grads{dp, dt};
   });
 }
@@ -117,32 +137,40 @@ Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& m
   check_same_device(pred, mask, op);
   const Shape& ps = pred.shape();
   const Shape& ms = mask.shape();
-  MASKOFF_CHECK(ms[0] == ps[0] && ms[2] == ps[2] && ms[3] == ps[3] && (ms[1] == 1 || ms[1] == ps[1]),
-                op << ": mask " << shape_str(ms) << " must be [N, 1, H, W] or [N, C, H, W] for pred "
-                   << shape_str(ps));
+  MASKOFF_CHECK(
+      ms[0] == ps[0] && ms[2] == ps[2] && ms[3] == ps[3] && (ms[1] == 1 || ms[1] == ps[1]),
+      op << ": mask " << shape_str(ms) << " must be [N, 1, H, W] or [N, C, H, W] for pred "
+         << shape_str(ps));
   cpu::MaskedShape sh{ps[0], ps[1], ps[2] * ps[3], ms[1]};
   Tensor y = scalar_like(pred);
   double denom = 0.0;
-  dispatch(pred, op, [&](auto s) {
-    using T = decltype(s);
-    denom = cpu::masked_mse(pred.data<T>(), target.data<T>(), mask.data<T>(), sh, y.data<T>());
-  }, [&] { cuda::masked_mse(f32(pred), f32(target), f32(mask), sh, f32(y)); });
+  dispatch(
+      pred, op,
+      [&](auto s) {
+        using T = decltype(s);
+        denom = cpu::masked_mse(pred.data<T>(), target.data<T>(), mask.data<T>(), sh, y.data<T>());
+      },
+      [&] { cuda::masked_mse(f32(pred), f32(target), f32(mask), sh, f32(y)); });
   Tensor pd = pred.detach(), td = target.detach(), md = mask.detach();
   // The mask is deliberately not an input of the node: it never receives a gradient.
-  return record(y, op, {pred, target}, [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
-    Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
-    dispatch(pd, "masked_mse_loss_backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom, gy.data<T>(),
-                               data_or_null<T>(dp), data_or_null<T>(dt));
-    }, [&] {
-      // The GPU recomputes the mask weight on the device (denom stays 0 there): reading it
-      // back in the forward would stall the stream.
-      cuda::masked_mse_backward(f32(pd), f32(td), f32(md), sh, f32(gy), f32_or_null(dp),
-                                f32_or_null(dt));
-    });
-    return Grads{dp, dt};
-  });
+  return record(
+      y, op, {pred, target}, [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
+        Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+        dispatch(
+            pd, "masked_mse_loss_backward",
+            [&](auto s) {
+              using T = decltype(s);
+              cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom,
+                                       gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
+            },
+            [&] {
+              // The GPU recomputes the mask weight on the device (denom stays 0 there): reading it
+              // back in the forward would stall the stream.
+              cuda::masked_mse_backward(f32(pd), f32(td), f32(md), sh, f32(gy), f32_or_null(dp),
+                                        f32_or_null(dt));
+            });
+        return Grads{dp, dt};
+      });
 }
 
 Tensor landmark_distance_loss(const Tensor& pred, const Tensor& target) {
@@ -154,21 +182,27 @@ Tensor landmark_distance_loss(const Tensor& pred, const Tensor& target) {
   check_pair(pred, target, op);
   const int64_t n = pred.numel() / 2;
   Tensor y = scalar_like(pred);
-  dispatch(pred, op, [&](auto s) {
-    using T = decltype(s);
-    cpu::point_distance(pred.data<T>(), target.data<T>(), n, kLandmarkDistanceEps, y.data<T>());
-  }, [&] { cuda::point_distance(f32(pred), f32(target), n, kLandmarkDistanceEps, f32(y)); });
+  dispatch(
+      pred, op,
+      [&](auto s) {
+        using T = decltype(s);
+        cpu::point_distance(pred.data<T>(), target.data<T>(), n, kLandmarkDistanceEps, y.data<T>());
+      },
+      [&] { cuda::point_distance(f32(pred), f32(target), n, kLandmarkDistanceEps, f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, op, {pred, target}, [pd, td, n](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
-    dispatch(pd, "landmark_distance_loss_backward", [&](auto s) {
-      using T = decltype(s);
-      cpu::point_distance_backward(pd.data<T>(), td.data<T>(), n, kLandmarkDistanceEps,
-                                   gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
-    }, [&] {
-      cuda::point_distance_backward(f32(pd), f32(td), n, kLandmarkDistanceEps, f32(gy),
-                                    f32_or_null(dp), f32_or_null(dt));
-    });
+    dispatch(
+        pd, "landmark_distance_loss_backward",
+        [&](auto s) {
+          using T = decltype(s);
+          cpu::point_distance_backward(pd.data<T>(), td.data<T>(), n, kLandmarkDistanceEps,
+                                       gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
+        },
+        [&] {
+          cuda::point_distance_backward(f32(pd), f32(td), n, kLandmarkDistanceEps, f32(gy),
+                                        f32_or_null(dp), f32_or_null(dt));
+        });
     return Grads{dp, dt};
   });
 }

@@ -1,6 +1,7 @@
 // The training losses: binary cross-entropy on logits, MSE, L1, and the paper's two extra
-// terms, the masked-region MSE and the facial-landmark distance. Each is one differentiable op with its own fused kernel (not a composition of
-// elementwise ops), reduces by the mean, and returns a rank-0 tensor (shape {}).
+// terms, the masked-region MSE and the facial-landmark distance. Each is one differentiable op with
+// its own fused kernel (not a composition of elementwise ops), reduces by the mean, and returns a
+// rank-0 tensor (shape {}).
 #pragma once
 #include "tensor/tensor.h"
 

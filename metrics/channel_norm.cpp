@@ -87,14 +87,15 @@ Tensor normalize_channels(const Tensor& x, double eps) {
     normalize_forward(x.data<T>(), y.data<T>(), n, c, hw, eps);
   });
   Tensor xd = x.detach();
-  return autograd::record(y, op, {x}, [xd, n, c, hw, eps](const Tensor& gy, const std::vector<bool>&) {
-    Tensor gx = empty_like(xd);
-    dispatch(gy, "normalize_channels_backward", [&](auto s) {
-      using T = decltype(s);
-      normalize_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), n, c, hw, eps);
-    });
-    return std::vector<Tensor>{gx};
-  });
+  return autograd::record(
+      y, op, {x}, [xd, n, c, hw, eps](const Tensor& gy, const std::vector<bool>&) {
+        Tensor gx = empty_like(xd);
+        dispatch(gy, "normalize_channels_backward", [&](auto s) {
+          using T = decltype(s);
+          normalize_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), n, c, hw, eps);
+        });
+        return std::vector<Tensor>{gx};
+      });
 }
 
 }  // namespace maskoff::metrics

@@ -55,9 +55,9 @@ namespace detail {
 Tensor as_batch(const Tensor& image, const char* op, const char* arg) {
   MASKOFF_CHECK(image.defined(), op << ": image " << arg << " is undefined");
   const Shape& s = image.shape();
-  MASKOFF_CHECK((s.size() == 4 && s[1] == 3) || (s.size() == 3 && s[0] == 3),
-                op << ": image " << arg << " " << shape_str(s)
-                   << " must be [N, 3, H, W] or [3, H, W] (RGB)");
+  MASKOFF_CHECK(
+      (s.size() == 4 && s[1] == 3) || (s.size() == 3 && s[0] == 3),
+      op << ": image " << arg << " " << shape_str(s) << " must be [N, 3, H, W] or [3, H, W] (RGB)");
   MASKOFF_CHECK(image.dtype() == DType::F32 || image.dtype() == DType::F64,
                 op << ": image " << arg << " must be float32 or float64, got " << image.str());
   return s.size() == 4 ? image : image.view_as_shape({1, s[0], s[1], s[2]});
@@ -107,8 +107,8 @@ std::vector<double> mask_values(const Tensor& mask, int64_t h, int64_t w, const 
   MASKOFF_CHECK(s.size() == 2 || (s.size() == 3 && s[0] == 1),
                 op << ": mask " << shape_str(s) << " must be [H, W] or [1, H, W]");
   MASKOFF_CHECK(h < 0 || (s[s.size() - 2] == h && s[s.size() - 1] == w),
-                op << ": mask " << shape_str(s) << " does not match the images' " << h << " x "
-                   << w << " pixels");
+                op << ": mask " << shape_str(s) << " does not match the images' " << h << " x " << w
+                   << " pixels");
   std::vector<double> m = mask.to_vector<double>();
   for (size_t i = 0; i < m.size(); ++i)
     MASKOFF_CHECK(m[i] == 0 || m[i] == 1, op << ": mask " << shape_str(s) << " holds " << m[i]

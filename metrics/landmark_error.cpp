@@ -17,9 +17,9 @@ double nme(const Landmarks68& got, const Landmarks68& ref, bool mouth_only) {
   const double iod = std::hypot(ref[kLeftEyeOuter].first - ref[kRightEyeOuter].first,
                                 ref[kLeftEyeOuter].second - ref[kRightEyeOuter].second);
   MASKOFF_CHECK(iod > 0, "nme: the reference's outer eye corners (points "
-                             << kLeftEyeOuter << " and " << kRightEyeOuter
-                             << ") coincide at (" << ref[kLeftEyeOuter].first << ", "
-                             << ref[kLeftEyeOuter].second << ")");
+                             << kLeftEyeOuter << " and " << kRightEyeOuter << ") coincide at ("
+                             << ref[kLeftEyeOuter].first << ", " << ref[kLeftEyeOuter].second
+                             << ")");
   const int first = mouth_only ? kMouthFirst : 0;
   double s = 0;
   for (int i = first; i < 68; ++i)

@@ -76,8 +76,8 @@ Tensor Lpips::tap_distances(const Tensor& a, const Tensor& b) {
   Tensor xa = reshape(a, detail::as_batch(a, op, "a").shape());
   Tensor xb = reshape(b, detail::as_batch(b, op, "b").shape());
   const DType dtype = conv1->weight.dtype();
-  MASKOFF_CHECK(a.dtype() == dtype, op << ": images " << a.str() << " must have the network's dtype "
-                                       << dtype_name(dtype));
+  MASKOFF_CHECK(a.dtype() == dtype, op << ": images " << a.str()
+                                       << " must have the network's dtype " << dtype_name(dtype));
   MASKOFF_CHECK(xa.size(2) >= kMinSide && xa.size(3) >= kMinSide,
                 op << ": images " << shape_str(a.shape()) << " are smaller than the " << kMinSide
                    << " x " << kMinSide << " AlexNet needs");
@@ -105,9 +105,7 @@ Tensor Lpips::tap_distances(const Tensor& a, const Tensor& b) {
   return concat(terms, 1);
 }
 
-Tensor Lpips::distance(const Tensor& a, const Tensor& b) {
-  return sum_dim(tap_distances(a, b), 1);
-}
+Tensor Lpips::distance(const Tensor& a, const Tensor& b) { return sum_dim(tap_distances(a, b), 1); }
 
 Tensor Lpips::distance_in_box(const Tensor& a, const Tensor& b, const Box& box) {
   MASKOFF_CHECK(box.height() >= kMinSide && box.width() >= kMinSide,

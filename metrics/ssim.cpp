@@ -64,8 +64,8 @@ double ssim_channel(const double* a, const double* b, int64_t h, int64_t w) {
       }
       const double ux = m[0], uy = m[1];
       const double vx = m[2] - ux * ux, vy = m[3] - uy * uy, vxy = m[4] - ux * uy;
-      total += (2 * ux * uy + kC1) * (2 * vxy + kC2) /
-               ((ux * ux + uy * uy + kC1) * (vx + vy + kC2));
+      total +=
+          (2 * ux * uy + kC1) * (2 * vxy + kC2) / ((ux * ux + uy * uy + kC1) * (vx + vy + kC2));
     }
   return total / double(oh * ow);
 }
@@ -73,8 +73,8 @@ double ssim_channel(const double* a, const double* b, int64_t h, int64_t w) {
 std::vector<double> ssim(const Tensor& a, const Tensor& b) {
   detail::ImagePair p = detail::image_pair(a, b, "ssim");
   MASKOFF_CHECK(p.h >= kSsimWindow && p.w >= kSsimWindow,
-                "ssim: images " << shape_str(a.shape()) << " are smaller than the "
-                                << kSsimWindow << " x " << kSsimWindow << " window");
+                "ssim: images " << shape_str(a.shape()) << " are smaller than the " << kSsimWindow
+                                << " x " << kSsimWindow << " window");
   std::vector<double> out(static_cast<size_t>(p.n));
   std::vector<double> per(static_cast<size_t>(p.n * p.c));
   parallel_for(

@@ -51,12 +51,12 @@ FaceDetectorNet::FaceDetectorNet(DType dtype) : Module("FaceDetectorNet") {
   SkipInitGuard no_init;
   auto bb = container(*this, "backbone");
   auto m0 = container(*bb, "model0");
-  conv0 = m0->register_module("conv", std::make_shared<Conv2d>(3, 16, 3, scratch(), 2, 1, true,
-                                                               1, dtype));
+  conv0 = m0->register_module("conv",
+                              std::make_shared<Conv2d>(3, 16, 3, scratch(), 2, 1, true, 1, dtype));
   dp0 = m0->register_module("dp", std::make_shared<DepthwiseBlock>(16, 16, true, dtype));
   // model1..model5: two DP blocks each, widening 16 -> 32 -> 64 in model1 and model2.
-  const int64_t widths[5][3] = {{16, 16, 32}, {32, 32, 64}, {64, 64, 64}, {64, 64, 64},
-                                {64, 64, 64}};
+  const int64_t widths[5][3] = {
+      {16, 16, 32}, {32, 32, 64}, {64, 64, 64}, {64, 64, 64}, {64, 64, 64}};
   for (int i = 0; i < 5; ++i) {
     auto m = container(*bb, "model" + std::to_string(i + 1));
     for (int j = 0; j < 2; ++j)
@@ -84,10 +84,13 @@ FaceDetectorNet::FaceDetectorNet(DType dtype) : Module("FaceDetectorNet") {
 Tensor FaceDetectorNet::forward(const Tensor& x) {
   MASKOFF_CHECK(x.defined() && x.dim() == 4 && x.size(1) == 3 && x.size(2) > 0 && x.size(3) > 0 &&
                     x.size(2) % kAlign == 0 && x.size(3) % kAlign == 0,
-                "FaceDetectorNet: input " << (x.defined() ? shape_str(x.shape()) : "undefined")
-                                          << " must be [N, 3, H, W] with H and W positive "
-                                             "multiples of 32 (pad the image: face_detector_input)");
-  auto stage = [&](int i, const Tensor& t) { return stages[i][1]->forward(stages[i][0]->forward(t)); };
+                "FaceDetectorNet: input "
+                    << (x.defined() ? shape_str(x.shape()) : "undefined")
+                    << " must be [N, 3, H, W] with H and W positive "
+                       "multiples of 32 (pad the image: face_detector_input)");
+  auto stage = [&](int i, const Tensor& t) {
+    return stages[i][1]->forward(stages[i][0]->forward(t));
+  };
   Tensor h = max_pool2d(dp0->forward(relu(conv0->forward(x))), 2, 2);
   h = stage(1, stage(0, h));
   const Tensor f8 = stage(2, max_pool2d(h, 2, 2));
@@ -119,10 +122,9 @@ std::shared_ptr<FaceDetectorNet> load_face_detector(const std::string& dir, DTyp
     const std::string path = (fs::path(dir) / (name + ".npy")).string();
     MASKOFF_CHECK(fs::exists(path), "load_face_detector: missing weight file " << path);
     Tensor w = read_npy(path);
-    MASKOFF_CHECK(w.shape() == p.shape(), "load_face_detector: " << path << " holds shape "
-                                                                 << shape_str(w.shape())
-                                                                 << ", expected "
-                                                                 << shape_str(p.shape()));
+    MASKOFF_CHECK(w.shape() == p.shape(),
+                  "load_face_detector: " << path << " holds shape " << shape_str(w.shape())
+                                         << ", expected " << shape_str(p.shape()));
     copy_(p, w.to(dtype));
     Tensor(p).set_requires_grad(false);
   }
@@ -158,9 +160,9 @@ Tensor face_detector_input(const uint8_t* rgb, int width, int height) {
 std::vector<FaceDetection> decode_face_cells(const float* raw, int64_t hp, int64_t wp,
                                              const FaceDetectorOptions& opt) {
   const int64_t a = FaceDetectorNet::kAlign;
-  MASKOFF_CHECK(hp > 0 && wp > 0 && hp % a == 0 && wp % a == 0,
-                "decode_face_cells: padded size " << hp << "x" << wp
-                                                  << " must be positive multiples of 32");
+  MASKOFF_CHECK(
+      hp > 0 && wp > 0 && hp % a == 0 && wp % a == 0,
+      "decode_face_cells: padded size " << hp << "x" << wp << " must be positive multiples of 32");
   int64_t cells = 0;
   for (int64_t s : FaceDetectorNet::kStrides) cells += (hp / s) * (wp / s);
   // The library clamps logits here before its sigmoid (exp(88.38) is float's largest).
@@ -196,8 +198,9 @@ std::vector<FaceDetection> decode_face_cells(const float* raw, int64_t hp, int64
         out.push_back(d);
       }
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FaceDetection& p, const FaceDetection& q) { return p.score > q.score; });
+  std::stable_sort(out.begin(), out.end(), [](const FaceDetection& p, const FaceDetection& q) {
+    return p.score > q.score;
+  });
   if (static_cast<int64_t>(out.size()) > opt.top_k) out.resize(static_cast<size_t>(opt.top_k));
   return out;
 }

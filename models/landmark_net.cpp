@@ -126,7 +126,8 @@ Tensor landmarks_on_image(LandmarkNet68& net, const Tensor& img, const LandmarkC
   if (size != side) x = slice(slice(x, 2, y0, y0 + size), 3, x0, x0 + size);
   const int64_t s = LandmarkNet68::kInputSize;
   if (size != s) x = resize_bilinear_tf_legacy(x, s, s);
-  // [-1, 1] -> v = (x + 1) * 127.5 in 0..255 -> (v - mean_c) / 255 = x / 2 + (127.5 - mean_c) / 255.
+  // [-1, 1] -> v = (x + 1) * 127.5 in 0..255 -> (v - mean_c) / 255 = x / 2 + (127.5 - mean_c) /
+  // 255.
   std::vector<double> shift(static_cast<size_t>(n * 3 * s * s));
   for (int64_t i = 0; i < n * 3; ++i)
     std::fill_n(shift.begin() + i * s * s, s * s, (127.5 - kLandmarkMeanRgb[i % 3]) / 255.0);

@@ -64,8 +64,7 @@ constexpr double kLandmarkMeanRgb[3] = {122.782, 117.001, 104.298};
 // Reads DIR/<parameter name>.npy for every parameter, checks each shape, and freezes the
 // parameters (requires_grad false) in eval mode. A missing folder or file, or a file of the
 // wrong shape or format, is an error naming the path.
-std::shared_ptr<LandmarkNet68> load_landmark_net(const std::string& dir,
-                                                 DType dtype = DType::F32);
+std::shared_ptr<LandmarkNet68> load_landmark_net(const std::string& dir, DType dtype = DType::F32);
 
 // A square crop, as fractions of the image side: left x0, top y0, side `size`.
 struct LandmarkCrop {
@@ -73,10 +72,10 @@ struct LandmarkCrop {
 };
 
 // img [N, 3, H, W] in [-1, 1] with H == W. Crops the square (it must lie inside the image;
-// side and corner are rounded to whole pixels, keeping the crop inside), resizes it to 112x112 with TensorFlow's legacy bilinear
-// resize, maps to 0..255, normalises, runs the net, and returns [N, 68, 2] landmark (x, y) in
-// units of the image side (0..1 over the whole image, not the crop). Differentiable with
-// respect to img.
+// side and corner are rounded to whole pixels, keeping the crop inside), resizes it to 112x112 with
+// TensorFlow's legacy bilinear resize, maps to 0..255, normalises, runs the net, and returns [N,
+// 68, 2] landmark (x, y) in units of the image side (0..1 over the whole image, not the crop).
+// Differentiable with respect to img.
 Tensor landmarks_on_image(LandmarkNet68& net, const Tensor& img, const LandmarkCrop& crop);
 
 // The crop the landmark loss uses on FFHQ-aligned faces, chosen with landmark_crop_probe:

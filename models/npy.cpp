@@ -18,8 +18,8 @@ namespace {
 std::string dict_value(const std::string& header, const std::string& key, const std::string& path) {
   const std::string quoted = "'" + key + "'";
   size_t at = header.find(quoted);
-  MASKOFF_CHECK(at != std::string::npos, "read_npy: " << path << ": header has no " << quoted
-                                                      << " entry: " << header);
+  MASKOFF_CHECK(at != std::string::npos,
+                "read_npy: " << path << ": header has no " << quoted << " entry: " << header);
   at = header.find(':', at + quoted.size());
   MASKOFF_CHECK(at != std::string::npos, "read_npy: " << path << ": malformed header: " << header);
   size_t end = ++at;
@@ -52,8 +52,8 @@ Shape parse_shape(const std::string& text, const std::string& path) {
     int64_t v = 0;
     while (i < text.size() - 1 && std::isdigit(static_cast<unsigned char>(text[i]))) {
       v = v * 10 + (text[i] - '0');
-      MASKOFF_CHECK(v < (int64_t{1} << 40), "read_npy: " << path << ": extent too large in "
-                                                          << text);
+      MASKOFF_CHECK(v < (int64_t{1} << 40),
+                    "read_npy: " << path << ": extent too large in " << text);
       ++i;
     }
     s.push_back(v);
@@ -85,8 +85,9 @@ Tensor parse_npy(const char* data, size_t size, const std::string& path) {
   for (size_t i = 0; i < len_bytes; ++i)
     header_len |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
   const size_t data_at = 8 + len_bytes + header_len;
-  MASKOFF_CHECK(bytes.size() >= data_at, "read_npy: " << path << ": truncated header (" << bytes.size()
-                                                      << " bytes, header ends at " << data_at << ")");
+  MASKOFF_CHECK(bytes.size() >= data_at, "read_npy: " << path << ": truncated header ("
+                                                      << bytes.size() << " bytes, header ends at "
+                                                      << data_at << ")");
   const std::string header(bytes.data() + 8 + len_bytes, header_len);
 
   const std::string descr = dict_value(header, "descr", path);
@@ -103,8 +104,9 @@ Tensor parse_npy(const char* data, size_t size, const std::string& path) {
   size_t numel = 1;
   for (int64_t e : shape) {
     MASKOFF_CHECK(e == 0 || numel <= have / sizeof(float) / static_cast<size_t>(e),
-                  "read_npy: " << path << ": shape " << shape_str(shape) << " needs more data than the "
-                               << have << " bytes the file holds (truncated)");
+                  "read_npy: " << path << ": shape " << shape_str(shape)
+                               << " needs more data than the " << have
+                               << " bytes the file holds (truncated)");
     numel *= static_cast<size_t>(e);
   }
   const size_t want = numel * sizeof(float);

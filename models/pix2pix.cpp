@@ -20,16 +20,17 @@ void check_positive(int64_t v, const char* net, const char* what) {
 
 void check_input(const Tensor& x, int64_t channels, const char* net) {
   MASKOFF_CHECK(x.defined(), net << ": undefined input");
-  MASKOFF_CHECK(x.dim() == 4 && x.size(1) == channels,
-                net << ": input " << shape_str(x.shape()) << " must be [N, " << channels
-                    << ", H, W]");
+  MASKOFF_CHECK(x.dim() == 4 && x.size(1) == channels, net << ": input " << shape_str(x.shape())
+                                                           << " must be [N, " << channels
+                                                           << ", H, W]");
 }
 
 }  // namespace
 
 int64_t unet_downs_for_resolution(int64_t resolution) {
   MASKOFF_CHECK(is_power_of_two(resolution) && resolution >= 32,
-                "unet_downs_for_resolution: resolution " << resolution
+                "unet_downs_for_resolution: resolution "
+                    << resolution
                     << " must be a power of two >= 32 (the U-Net halves it down to 1x1 "
                     << "and has at least 5 levels)");
   int64_t downs = 0;
@@ -87,7 +88,8 @@ UNetGenerator::UNetGenerator(const UNetConfig& c, Generator& init)
   check_positive(c.out_channels, "UNetGenerator", "out_channels");
   check_positive(c.ngf, "UNetGenerator", "ngf");
   MASKOFF_CHECK(c.num_downs >= 5 && c.num_downs <= 16,
-                "UNetGenerator: num_downs " << c.num_downs
+                "UNetGenerator: num_downs "
+                    << c.num_downs
                     << " must lie in [5, 16] (pix2pix's U-Net has at least 5 levels)");
   using Kind = UNetSkipBlock::Kind;
   const int64_t f = c.ngf;
@@ -97,8 +99,8 @@ UNetGenerator::UNetGenerator(const UNetConfig& c, Generator& init)
   Generator scratch(init.seed ^ 0x5bd1e995ULL);
   // Built from the innermost level outwards, as pix2pix does. Dropout layer k, counted from
   // the innermost, gets seed rng_bits(dropout_seed, k).
-  auto block = std::make_shared<UNetSkipBlock>(Kind::innermost, f * 8, f * 8, f * 8, nullptr,
-                                               false, 0, scratch, dt);
+  auto block = std::make_shared<UNetSkipBlock>(Kind::innermost, f * 8, f * 8, f * 8, nullptr, false,
+                                               0, scratch, dt);
   for (int64_t k = 0; k < c.num_downs - 5; ++k)
     block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 8, f * 8, f * 8, block,
                                             c.dropout, rng_bits(c.dropout_seed, k), scratch, dt);
@@ -106,8 +108,8 @@ UNetGenerator::UNetGenerator(const UNetConfig& c, Generator& init)
                                           scratch, dt);
   block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 2, f * 4, f * 2, block, false, 0,
                                           scratch, dt);
-  block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f, f * 2, f, block, false, 0,
-                                          scratch, dt);
+  block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f, f * 2, f, block, false, 0, scratch,
+                                          dt);
   model = register_module(
       "model", std::make_shared<UNetSkipBlock>(Kind::outermost, c.out_channels, f, c.in_channels,
                                                block, false, 0, scratch, dt));
@@ -119,9 +121,10 @@ Tensor UNetGenerator::forward(const Tensor& x) {
   const int64_t unit = int64_t{1} << config.num_downs;
   MASKOFF_CHECK(x.size(2) > 0 && x.size(3) > 0 && x.size(2) % unit == 0 && x.size(3) % unit == 0,
                 "UNetGenerator (num_downs " << config.num_downs << "): input "
-                    << shape_str(x.shape()) << " has H x W = " << x.size(2) << " x " << x.size(3)
-                    << "; expected multiples of 2^" << config.num_downs << " = " << unit
-                    << " (e.g. " << unit << " x " << unit << ")");
+                                            << shape_str(x.shape()) << " has H x W = " << x.size(2)
+                                            << " x " << x.size(3) << "; expected multiples of 2^"
+                                            << config.num_downs << " = " << unit << " (e.g. "
+                                            << unit << " x " << unit << ")");
   return model->forward(x);
 }
 
@@ -170,9 +173,9 @@ Tensor PatchGANDiscriminator::forward(const Tensor& x) {
   };
   const int64_t min_side = (int64_t{3} << config.n_layers);
   MASKOFF_CHECK(out_size(x.size(2)) > 0 && out_size(x.size(3)) > 0,
-                "PatchGANDiscriminator (n_layers " << config.n_layers << "): input "
-                    << shape_str(x.shape()) << " is too small; H and W must be at least "
-                    << min_side);
+                "PatchGANDiscriminator (n_layers "
+                    << config.n_layers << "): input " << shape_str(x.shape())
+                    << " is too small; H and W must be at least " << min_side);
   return model->forward(x);
 }
 

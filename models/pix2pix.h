@@ -15,7 +15,7 @@ namespace maskoff::models {
 
 struct UNetConfig {
   int64_t in_channels = 3, out_channels = 3;
-  int64_t num_downs = 8;      // 8 for 256x256 inputs, 7 for 128, 6 for 64, 5 for 32
+  int64_t num_downs = 8;  // 8 for 256x256 inputs, 7 for 128, 6 for 64, 5 for 32
   int64_t ngf = 64;
   bool dropout = true;        // dropout 0.5 in the (num_downs - 5) innermost ngf*8 decoder blocks
   uint64_t dropout_seed = 0;  // each Dropout layer gets its own seed derived from this

@@ -52,8 +52,9 @@ Adam::Adam(std::vector<Tensor> params, double lr, double beta1, double beta2, do
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
     MASKOFF_CHECK(p.defined(), "Adam: parameter " << i << " is undefined");
-    MASKOFF_CHECK(p.is_leaf() && p.requires_grad(),
-                  "Adam: parameter " << i << " (" << p.str() << ") must be a leaf that requires grad");
+    MASKOFF_CHECK(p.is_leaf() && p.requires_grad(), "Adam: parameter "
+                                                        << i << " (" << p.str()
+                                                        << ") must be a leaf that requires grad");
     MASKOFF_CHECK(seen.insert(p.impl()).second,
                   "Adam: parameter " << i << " (" << p.str() << ") appears twice");
     // Zero moments are exactly PyTorch's lazily created state.
@@ -88,16 +89,16 @@ void Adam::step() {
       // The same rounding of the bias corrections as cpu::adam_update.
       const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
       const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
-      gpu_slots.push_back({f32(p), f32(g), f32(m), f32(v), p.numel(),
-                           static_cast<float>(lr_ / bc1), static_cast<float>(std::sqrt(bc2))});
+      gpu_slots.push_back({f32(p), f32(g), f32(m), f32(v), p.numel(), static_cast<float>(lr_ / bc1),
+                           static_cast<float>(std::sqrt(bc2))});
 #else
       MASKOFF_FAIL("adam_update: this build of maskoff has no CUDA support (" << p.str() << ")");
 #endif
     } else {
       dispatch(p, "adam_update", [&](auto s) {
         using T = decltype(s);
-        cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_,
-                         beta1_, beta2_, eps_, weight_decay_, t);
+        cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_, beta1_,
+                         beta2_, eps_, weight_decay_, t);
       });
     }
     p.mark_modified();
@@ -127,9 +128,8 @@ void Adam::set_lr(double lr) {
 }
 
 void Adam::check_index(size_t i, const char* what) const {
-  MASKOFF_CHECK(i < params_.size(),
-                "Adam::" << what << ": index " << i << " out of range (" << params_.size()
-                         << " parameters)");
+  MASKOFF_CHECK(i < params_.size(), "Adam::" << what << ": index " << i << " out of range ("
+                                             << params_.size() << " parameters)");
 }
 Tensor Adam::exp_avg(size_t i) const {
   check_index(i, "exp_avg");

@@ -39,8 +39,8 @@ class Adam {
   // The tensors returned share storage with the optimiser: copy_ into them to restore.
   const std::vector<Tensor>& params() const { return params_; }
   size_t size() const { return params_.size(); }
-  Tensor exp_avg(size_t i) const;     // first moment m of parameter i
-  Tensor exp_avg_sq(size_t i) const;  // second moment v of parameter i
+  Tensor exp_avg(size_t i) const;      // first moment m of parameter i
+  Tensor exp_avg_sq(size_t i) const;   // second moment v of parameter i
   int64_t param_step(size_t i) const;  // t of parameter i (steps it actually took)
   void set_param_step(size_t i, int64_t t);
   void set_steps(int64_t steps);  // restores step() count

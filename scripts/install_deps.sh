@@ -16,6 +16,7 @@ packages=(
   libcli11-dev              # command-line parsing in tools
   nlohmann-json3-dev        # JSON outputs
   clang libomp-dev libclang-rt-14-dev llvm  # the simulation build's compiler, OpenMP, sanitizers, symbolizer
+  clang-format              # the format check in scripts/test.sh (.clang-format)
   python3-pip               # the GPU rehearsal fetches the cuDNN wheel (scripts/gpu_rehearsal.sh)
 )
 

@@ -14,13 +14,23 @@
 # Tests that need a GPU skip with a reason in pass 1 when none is present; tests that use
 # the data in ../shared skip with a message when it is absent.
 #
+# Before pass 1, every tracked C++ and CUDA file must be formatted as .clang-format says.
+#
 # Environment: BUILD_DIR (build), SIM_BUILD_DIR (build-sim), JOBS (all cores),
-# MASKOFF_TEST_SIM=0 skips pass 2, MASKOFF_TEST_REHEARSAL=0 skips pass 3.
+# MASKOFF_TEST_FORMAT=0 skips the format check, MASKOFF_TEST_SIM=0 skips pass 2,
+# MASKOFF_TEST_REHEARSAL=0 skips pass 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 SIM_BUILD_DIR=${SIM_BUILD_DIR:-build-sim}
 JOBS=${JOBS:-$(nproc)}
+
+# Formatting first: every tracked C++ and CUDA file as .clang-format says (clang-format 14).
+if [ "${MASKOFF_TEST_FORMAT:-1}" != "0" ] && git rev-parse --is-inside-work-tree > /dev/null 2>&1; then
+  command -v clang-format > /dev/null || { echo "clang-format is missing (bash scripts/install_deps.sh)"; exit 1; }
+  git ls-files -z '*.h' '*.cpp' '*.cu' '*.cuh' | xargs -0 clang-format --dry-run --Werror
+  echo "== formatting: clean"
+fi
 
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$BUILD_DIR" -j "$JOBS"

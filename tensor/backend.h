@@ -48,12 +48,12 @@ void synchronize();
 // The caching allocator behind allocate/deallocate (cuda/allocator.cpp). Counters let
 // tests check that a repeated training step reuses blocks instead of calling cudaMalloc.
 struct AllocatorStats {
-  int64_t device_allocs = 0;    // cudaMalloc calls
-  int64_t device_frees = 0;     // cudaFree calls
-  int64_t requests = 0;         // allocate() calls
-  int64_t cache_hits = 0;       // requests served from a free list
-  int64_t bytes_reserved = 0;   // held from the driver: in use + cached
-  int64_t bytes_in_use = 0;     // handed out and not yet returned
+  int64_t device_allocs = 0;   // cudaMalloc calls
+  int64_t device_frees = 0;    // cudaFree calls
+  int64_t requests = 0;        // allocate() calls
+  int64_t cache_hits = 0;      // requests served from a free list
+  int64_t bytes_reserved = 0;  // held from the driver: in use + cached
+  int64_t bytes_in_use = 0;    // handed out and not yet returned
   int64_t peak_bytes_in_use = 0;
 };
 AllocatorStats allocator_stats();

@@ -7,8 +7,9 @@
 namespace maskoff::cuda_backend {
 namespace {
 [[noreturn]] void no_cuda() {
-  MASKOFF_FAIL("this build of maskoff has no CUDA support (configure with -DMASKOFF_CUDA=ON on a "
-               "machine with the CUDA toolkit)");
+  MASKOFF_FAIL(
+      "this build of maskoff has no CUDA support (configure with -DMASKOFF_CUDA=ON on a "
+      "machine with the CUDA toolkit)");
 }
 // Kept so that a program can set its math mode unconditionally; it has no effect here.
 bool g_tf32 = false;

@@ -30,13 +30,13 @@ std::string message_of(const std::exception& e);
 }  // namespace maskoff
 
 // MASKOFF_CHECK(cond, "message " << value << ...): throws maskoff::Error when cond is false.
-#define MASKOFF_CHECK(cond, ...)                                        \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::ostringstream maskoff_oss_;                                  \
-      maskoff_oss_ << __VA_ARGS__;                                      \
-      ::maskoff::throw_error(__FILE__, __LINE__, maskoff_oss_.str());   \
-    }                                                                   \
+#define MASKOFF_CHECK(cond, ...)                                      \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::ostringstream maskoff_oss_;                                \
+      maskoff_oss_ << __VA_ARGS__;                                    \
+      ::maskoff::throw_error(__FILE__, __LINE__, maskoff_oss_.str()); \
+    }                                                                 \
   } while (0)
 
 #define MASKOFF_FAIL(...) MASKOFF_CHECK(false, __VA_ARGS__)

@@ -52,7 +52,7 @@ inline void on_alloc(size_t bytes) {
   if (active()) detail::alloc(bytes);
 }
 
-void start();    // clears the counts and starts counting (throws if already counting)
-Counts stop();   // stops and returns what was counted
+void start();   // clears the counts and starts counting (throws if already counting)
+Counts stop();  // stops and returns what was counted
 
 }  // namespace maskoff::profile

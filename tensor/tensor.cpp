@@ -54,7 +54,8 @@ const Shape& Tensor::shape() const {
 int64_t Tensor::size(int64_t d) const {
   int64_t n = dim();
   int64_t k = d < 0 ? d + n : d;
-  MASKOFF_CHECK(k >= 0 && k < n, "dimension " << d << " out of range for shape " << shape_str(shape()));
+  MASKOFF_CHECK(k >= 0 && k < n,
+                "dimension " << d << " out of range for shape " << shape_str(shape()));
   return shape()[static_cast<size_t>(k)];
 }
 DType Tensor::dtype() const {
@@ -72,8 +73,8 @@ void* Tensor::raw_data() const {
 template <class T>
 T* Tensor::data() const {
   check_defined("data");
-  MASKOFF_CHECK(impl_->dtype == dtype_of<T>::value, "tensor " << str() << " accessed as "
-                                                              << dtype_name(dtype_of<T>::value));
+  MASKOFF_CHECK(impl_->dtype == dtype_of<T>::value,
+                "tensor " << str() << " accessed as " << dtype_name(dtype_of<T>::value));
   return static_cast<T*>(raw_data());
 }
 template float* Tensor::data<float>() const;
@@ -82,8 +83,8 @@ template double* Tensor::data<double>() const;
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 Tensor& Tensor::set_requires_grad(bool r) {
   check_defined("set_requires_grad");
-  MASKOFF_CHECK(impl_->grad_fn == nullptr,
-                "set_requires_grad on a computed tensor " << str() << "; only leaves can be marked");
+  MASKOFF_CHECK(impl_->grad_fn == nullptr, "set_requires_grad on a computed tensor "
+                                               << str() << "; only leaves can be marked");
   impl_->requires_grad = r;
   return *this;
 }
@@ -118,7 +119,8 @@ Tensor Tensor::detach() const {
   return Tensor(t);
 }
 Tensor Tensor::view_as_shape(const Shape& s) const {
-  for (int64_t e : s) MASKOFF_CHECK(e >= 0, "cannot view " << shape_str(shape()) << " as " << shape_str(s));
+  for (int64_t e : s)
+    MASKOFF_CHECK(e >= 0, "cannot view " << shape_str(shape()) << " as " << shape_str(s));
   MASKOFF_CHECK(shape_numel(s) == numel(),
                 "cannot view " << shape_str(shape()) << " as " << shape_str(s) << ": sizes differ");
   Tensor t = detach();
@@ -283,7 +285,8 @@ void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
                                            << shape_str(b.shape()));
 }
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-  MASKOFF_CHECK(a.device() == b.device(), op << ": device mismatch, " << a.str() << " vs " << b.str());
+  MASKOFF_CHECK(a.device() == b.device(),
+                op << ": device mismatch, " << a.str() << " vs " << b.str());
 }
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   MASKOFF_CHECK(a.dtype() == b.dtype(), op << ": dtype mismatch, " << a.str() << " vs " << b.str());

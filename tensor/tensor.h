@@ -49,7 +49,8 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
 
   // Typed element pointer; throws if T does not match dtype().
-  template <class T> T* data() const;
+  template <class T>
+  T* data() const;
   void* raw_data() const;
 
   // Autograd.
@@ -74,7 +75,8 @@ class Tensor {
   Tensor view_as_shape(const Shape& s) const;
 
   // Host-side access for tests and tools (copies from the device when needed).
-  template <class T> std::vector<T> to_vector() const;
+  template <class T>
+  std::vector<T> to_vector() const;
   double item() const;  // one-element tensors
 
   const std::string& name() const;

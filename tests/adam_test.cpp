@@ -65,8 +65,8 @@ TEST(Adam, ConstantGradientClosedForm) {
   EXPECT_TRUE(all_close(opt.exp_avg(0).to_vector<double>(),
                         {(1 - std::pow(0.5, 10)) * 0.5, -(1 - std::pow(0.5, 10)) * 0.02}, 1e-16));
   EXPECT_TRUE(all_close(opt.exp_avg_sq(0).to_vector<double>(),
-                        {(1 - std::pow(0.999, 10)) * 0.25, (1 - std::pow(0.999, 10)) * 4e-4},
-                        1e-17, 1e-14));
+                        {(1 - std::pow(0.999, 10)) * 0.25, (1 - std::pow(0.999, 10)) * 4e-4}, 1e-17,
+                        1e-14));
 }
 
 TEST(Adam, MatchesScalarRecursionWithVaryingGradients) {
@@ -184,10 +184,10 @@ TEST(Adam, LearningRateCanChange) {
 
 TEST(AdamErrors, BadArguments) {
   Tensor p = param({1.0});
-  EXPECT_THROW(Adam({p, p}), Error);              // duplicate
-  EXPECT_THROW(Adam({zeros({2})}), Error);        // does not require grad
-  EXPECT_THROW(Adam({p}, 1e-3, 1.0), Error);      // beta1 out of range
-  EXPECT_THROW(Adam({p}, -1.0), Error);           // negative lr
+  EXPECT_THROW(Adam({p, p}), Error);          // duplicate
+  EXPECT_THROW(Adam({zeros({2})}), Error);    // does not require grad
+  EXPECT_THROW(Adam({p}, 1e-3, 1.0), Error);  // beta1 out of range
+  EXPECT_THROW(Adam({p}, -1.0), Error);       // negative lr
   Adam opt({p});
   EXPECT_THROW(opt.exp_avg(1), Error);
   EXPECT_THROW(p.set_grad(zeros({1}, DType::F32)), Error);  // rejected where it is set

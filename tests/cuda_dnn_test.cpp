@@ -130,9 +130,15 @@ Reference reference(Pass pass, const Geometry& g, const Problem& p, double alpha
     double t = 0;
     size_t o = 0;
     switch (pass) {
-      case Pass::kForward: t = double(p.x[xi]) * p.w[wi], o = yi; break;
-      case Pass::kData: t = double(p.dy[yi]) * p.w[wi], o = xi; break;
-      case Pass::kFilter: t = double(p.dy[yi]) * p.x[xi], o = wi; break;
+      case Pass::kForward:
+        t = double(p.x[xi]) * p.w[wi], o = yi;
+        break;
+      case Pass::kData:
+        t = double(p.dy[yi]) * p.w[wi], o = xi;
+        break;
+      case Pass::kFilter:
+        t = double(p.dy[yi]) * p.x[xi], o = wi;
+        break;
     }
     sum[o] += t;
     abs[o] += std::fabs(t);
@@ -490,9 +496,12 @@ TEST(CudaDnn, GroupCountMustMatchTheChannels) {
 // The simulator's column-matrix algorithm of each pass: the one that uses a workspace.
 int workspace_algo(Pass pass) {
   switch (pass) {
-    case Pass::kForward: return CUDNN_CONVOLUTION_FWD_ALGO_GEMM;
-    case Pass::kData: return CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-    case Pass::kFilter: return CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
+    case Pass::kForward:
+      return CUDNN_CONVOLUTION_FWD_ALGO_GEMM;
+    case Pass::kData:
+      return CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
+    case Pass::kFilter:
+      return CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
   }
   return -1;
 }
@@ -503,7 +512,7 @@ TEST(CudaDnn, FindRunsUsableAlgorithms) {
   const uint64_t seed = fresh_seed();
   SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
-  const Geometry g{"groups 2, stride 2", 2, 4, 8, 7, 6, 3, 3, 2, 1, 1, 2, 2, 1, 1,
+  const Geometry g{"groups 2, stride 2",   2, 4, 8, 7, 6, 3, 3, 2, 1, 1, 2, 2, 1, 1,
                    CUDNN_CROSS_CORRELATION};
   const Problem p = random_problem(g, rng);
   const Descriptors d(g, CUDNN_FMA_MATH);
@@ -554,7 +563,7 @@ TEST(CudaDnn, Tf32MathIsLooserThanFmaMath) {
   SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   // 16 channels x 3x3 taps: up to 144 products per output.
-  const Geometry g{"3x3, 16 channels", 2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1,
+  const Geometry g{"3x3, 16 channels",     2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1,
                    CUDNN_CROSS_CORRELATION};
   Problem p = random_problem(g, rng);
   nan_destinations(g, &p);
@@ -615,7 +624,21 @@ TEST(CudaDnn, PassesMatchTheCpuEngine) {
   std::mt19937_64 rng(seed);
   // The engine's conv2d is a cross-correlation without dilation; its padding may be
   // asymmetric, cuDNN's is not.
-  const Geometry g{"groups 2, stride 2x1, padding 1x2", 2, 4, 9, 7, 6, 3, 3, 2, 1, 2, 2, 1, 1, 1,
+  const Geometry g{"groups 2, stride 2x1, padding 1x2",
+                   2,
+                   4,
+                   9,
+                   7,
+                   6,
+                   3,
+                   3,
+                   2,
+                   1,
+                   2,
+                   2,
+                   1,
+                   1,
+                   1,
                    CUDNN_CROSS_CORRELATION};
   Problem p = random_problem(g, rng);
   nan_destinations(g, &p);

@@ -20,8 +20,8 @@ TEST(CudaDropout, SameMaskAsTheCpuBitForBit) {
     Tensor yc = dropout(x, p, gc, true);
     Tensor yg = dropout(xg, p, gg, true);
     EXPECT_EQ(gc.offset, gg.offset);
-    EXPECT_TRUE(testing::close_to(yg, yc, {0, 0}, "dropout output")) << "p " << p << "; "
-                                                                     << seed_note(seed);
+    EXPECT_TRUE(testing::close_to(yg, yc, {0, 0}, "dropout output"))
+        << "p " << p << "; " << seed_note(seed);
     Tensor dy = random_input(x.shape(), data);
     x.set_grad(Tensor());
     xg.set_grad(Tensor());

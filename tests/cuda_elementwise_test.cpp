@@ -43,14 +43,14 @@ TEST(CudaActivation, ReluLeakyReluTanhSigmoid) {
   const uint64_t seed = fresh_seed();
   Generator g(seed);
   Tensor a = random_leaf(kOdd, g, 3.0);
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return relu(v[0]); }, {a}, kTolElementwise,
-                               seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return relu(v[0]); }, {a}, kTolElementwise, seed));
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return leaky_relu(v[0], 0.2); }, {a},
                                kTolElementwise, seed));
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return tanh(v[0]); }, {a}, kTolElementwise,
-                               seed));
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return sigmoid(v[0]); }, {a},
-                               kTolElementwise, seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return tanh(v[0]); }, {a}, kTolElementwise, seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return sigmoid(v[0]); }, {a}, kTolElementwise, seed));
 }
 
 TEST(CudaActivation, NaNPassesThroughEveryActivation) {

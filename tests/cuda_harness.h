@@ -23,14 +23,14 @@
 // Skips the current test when there is no GPU to run it on. With MASKOFF_EXPECT_GPU=1 (the
 // GPU check on a lent machine, the simulation build in CI) a missing GPU fails it instead,
 // so a run that quietly tested nothing cannot pass.
-#define MASKOFF_REQUIRE_CUDA()                                                          \
-  do {                                                                                  \
-    if (!::maskoff::backend::cuda_available()) {                                        \
-      if (::maskoff::testing::expect_gpu())                                             \
-        FAIL() << "MASKOFF_EXPECT_GPU is set, but there is no CUDA device: "            \
-               << ::maskoff::backend::cuda_report();                                    \
-      GTEST_SKIP() << "no CUDA device: " << ::maskoff::backend::cuda_report();          \
-    }                                                                                   \
+#define MASKOFF_REQUIRE_CUDA()                                                 \
+  do {                                                                         \
+    if (!::maskoff::backend::cuda_available()) {                               \
+      if (::maskoff::testing::expect_gpu())                                    \
+        FAIL() << "MASKOFF_EXPECT_GPU is set, but there is no CUDA device: "   \
+               << ::maskoff::backend::cuda_report();                           \
+      GTEST_SKIP() << "no CUDA device: " << ::maskoff::backend::cuda_report(); \
+    }                                                                          \
   } while (0)
 
 namespace maskoff::testing {
@@ -78,8 +78,8 @@ inline uint64_t fresh_seed() {
   return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 inline std::string seed_note(uint64_t seed) {
-  return "seed " + std::to_string(seed) + " (rerun with MASKOFF_TEST_SEED=" +
-         std::to_string(seed) + ")";
+  return "seed " + std::to_string(seed) + " (rerun with MASKOFF_TEST_SEED=" + std::to_string(seed) +
+         ")";
 }
 
 // Turns the allocator's NaN poison on for a scope.
@@ -179,8 +179,7 @@ inline ::testing::AssertionResult compare_with_cpu(
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) continue;
-    r = close_to(gpu_in[i].grad(), cpu_in[i].grad(), tol,
-                 "gradient of input " + std::to_string(i));
+    r = close_to(gpu_in[i].grad(), cpu_in[i].grad(), tol, "gradient of input " + std::to_string(i));
     if (!r) return r << "; " << seed_note(seed);
   }
   return ::testing::AssertionSuccess();

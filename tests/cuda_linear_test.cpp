@@ -15,8 +15,8 @@ TEST(CudaLinear, MatmulAllShapesAndLinear) {
   Tensor x = random_leaf({9, 70}, g), w = random_leaf({33, 70}, g), bias = random_leaf({33}, g);
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return linear(v[0], v[1], v[2]); },
                                {x, w, bias}, kTolReduce, seed));
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return linear(v[0], v[1], Tensor()); },
-                               {x, w}, kTolReduce, seed));
+  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return linear(v[0], v[1], Tensor()); }, {x, w},
+                               kTolReduce, seed));
   // An empty inner dimension gives zeros.
   Tensor e1 = zeros({4, 0}).to(Device::cuda()), e2 = zeros({0, 3}).to(Device::cuda());
   EXPECT_TRUE(testing::close_to(matmul(e1, e2), zeros({4, 3}), {0, 0}, "empty matmul"));

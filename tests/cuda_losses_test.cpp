@@ -15,12 +15,12 @@ TEST(CudaLoss, BceWithLogitsAgainstTensorAndConstantTargets) {
   Tensor x = random_leaf({2, 1, 30, 30}, g, 4.0);
   Tensor t = uniform_input({2, 1, 30, 30}, g, 0.0, 1.0);
   t.set_requires_grad(true);
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return bce_with_logits(v[0], v[1]); },
-                               {x, t}, kTolReduce, seed));
+  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return bce_with_logits(v[0], v[1]); }, {x, t},
+                               kTolReduce, seed));
   for (double target : {0.0, 1.0})
-    EXPECT_TRUE(compare_with_cpu(
-        [target](const Inputs& v) { return bce_with_logits(v[0], target); }, {x}, kTolReduce,
-        seed));
+    EXPECT_TRUE(
+        compare_with_cpu([target](const Inputs& v) { return bce_with_logits(v[0], target); }, {x},
+                         kTolReduce, seed));
 }
 
 TEST(CudaLoss, MseAndL1) {
@@ -33,9 +33,9 @@ TEST(CudaLoss, MseAndL1) {
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return l1_loss(v[0], v[1]); }, {p, t},
                                kTolReduce, seed));
   // A scaled loss: the upstream gradient is read on the device.
-  EXPECT_TRUE(compare_with_cpu(
-      [](const Inputs& v) { return mul_scalar(l1_loss(v[0], v[1]), 100.0); }, {p, t}, kTolReduce,
-      seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return mul_scalar(l1_loss(v[0], v[1]), 100.0); },
+                       {p, t}, kTolReduce, seed));
 }
 
 TEST(CudaLoss, MaskedMseSharedPerChannelAndEmptyMasks) {
@@ -48,8 +48,8 @@ TEST(CudaLoss, MaskedMseSharedPerChannelAndEmptyMasks) {
   Tensor empty_mask = zeros({2, 1, 19, 23});
   for (const Tensor& m : {shared, per_channel, empty_mask}) {
     EXPECT_TRUE(compare_with_cpu(
-        [&m](const Inputs& v) { return masked_mse_loss(v[0], v[1], m.to(v[0].device())); },
-        {p, t}, kTolReduce, seed))
+        [&m](const Inputs& v) { return masked_mse_loss(v[0], v[1], m.to(v[0].device())); }, {p, t},
+        kTolReduce, seed))
         << "mask " << shape_str(m.shape());
   }
 }
@@ -59,9 +59,8 @@ TEST(CudaLoss, LandmarkDistance) {
   const uint64_t seed = fresh_seed();
   Generator g(seed);
   Tensor p = random_leaf({3, 68, 2}, g), t = random_leaf({3, 68, 2}, g);
-  EXPECT_TRUE(compare_with_cpu(
-      [](const Inputs& v) { return landmark_distance_loss(v[0], v[1]); }, {p, t}, kTolReduce,
-      seed));
+  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return landmark_distance_loss(v[0], v[1]); },
+                               {p, t}, kTolReduce, seed));
 }
 
 }  // namespace

@@ -16,8 +16,8 @@ TEST(CudaPool, MaxAndAveragePooling) {
     int64_t k, s, p;
   };
   for (Case c : {Case{2, 2, 0}, Case{3, 2, 1}, Case{3, 1, 1}, Case{4, 3, 2}, Case{5, 2, 0}}) {
-    SCOPED_TRACE("kernel " + std::to_string(c.k) + " stride " + std::to_string(c.s) +
-                 " padding " + std::to_string(c.p));
+    SCOPED_TRACE("kernel " + std::to_string(c.k) + " stride " + std::to_string(c.s) + " padding " +
+                 std::to_string(c.p));
     EXPECT_TRUE(compare_with_cpu([c](const Inputs& v) { return max_pool2d(v[0], c.k, c.s, c.p); },
                                  {x}, kTolElementwise, seed));
     for (bool include : {true, false})

@@ -16,11 +16,11 @@ TEST(CudaReduce, SumMeanAndPerDimension) {
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return sum(v[0]); }, {a}, kTolReduce, seed));
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return mean(v[0]); }, {a}, kTolReduce, seed));
   for (int64_t d = -4; d < 4; ++d) {
-    EXPECT_TRUE(compare_with_cpu([d](const Inputs& v) { return sum_dim(v[0], d, d % 2 == 0); },
-                                 {a}, kTolReduce, seed))
-        << "sum_dim " << d;
-    EXPECT_TRUE(compare_with_cpu([d](const Inputs& v) { return mean_dim(v[0], d); }, {a},
+    EXPECT_TRUE(compare_with_cpu([d](const Inputs& v) { return sum_dim(v[0], d, d % 2 == 0); }, {a},
                                  kTolReduce, seed))
+        << "sum_dim " << d;
+    EXPECT_TRUE(
+        compare_with_cpu([d](const Inputs& v) { return mean_dim(v[0], d); }, {a}, kTolReduce, seed))
         << "mean_dim " << d;
   }
 }
@@ -32,11 +32,11 @@ TEST(CudaReduce, LongRowsAndLargeSums) {
   // Few outputs over long rows (one block per output), and one sum over 2^21 + 3 values
   // (the two-pass grid reduction).
   Tensor rows = random_leaf({3, 20000}, g);
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return sum_dim(v[0], 1); }, {rows},
-                               kTolReduce, seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return sum_dim(v[0], 1); }, {rows}, kTolReduce, seed));
   Tensor big = random_leaf({(1 << 21) + 3}, g);
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return mean(v[0]); }, {big}, kTolReduce,
-                               seed));
+  EXPECT_TRUE(
+      compare_with_cpu([](const Inputs& v) { return mean(v[0]); }, {big}, kTolReduce, seed));
 }
 
 TEST(CudaReduce, CountNonFiniteMatchesTheCpuInOneCall) {

@@ -20,9 +20,9 @@ TEST(CudaResize, BilinearEveryModeUpAndDown) {
           [s, corners](const Inputs& v) { return resize_bilinear(v[0], s.h, s.w, corners); }, {x},
           kTolReduce, seed))
           << "align_corners " << corners;
-    EXPECT_TRUE(compare_with_cpu(
-        [s](const Inputs& v) { return resize_bilinear_tf_legacy(v[0], s.h, s.w); }, {x},
-        kTolReduce, seed))
+    EXPECT_TRUE(
+        compare_with_cpu([s](const Inputs& v) { return resize_bilinear_tf_legacy(v[0], s.h, s.w); },
+                         {x}, kTolReduce, seed))
         << "tf_legacy";
   }
 }

@@ -26,8 +26,8 @@ TEST(CudaRuntime, ReportNamesDeviceVersionsAndMathMode) {
     EXPECT_TRUE(contains(r, "no CUDA")) << r;
     return;
   }
-  for (const char* part : {"compute capability", "GiB", "CUDA runtime", "driver", "cuDNN",
-                           "cuBLAS", "math FP32"})
+  for (const char* part :
+       {"compute capability", "GiB", "CUDA runtime", "driver", "cuDNN", "cuBLAS", "math FP32"})
     EXPECT_TRUE(contains(r, part)) << "'" << part << "' missing from: " << r;
 }
 
@@ -40,8 +40,8 @@ TEST(CudaRuntime, CopiesRoundTripExactly) {
     EXPECT_TRUE(d.is_cuda());
     Tensor d2 = d.clone();  // device to device
     EXPECT_TRUE(testing::close_to(d2.cpu(), x, {0, 0}, "round trip"));
-    EXPECT_TRUE(testing::close_to(zeros({5, 7}, t, Device::cuda()).cpu(), zeros({5, 7}, t),
-                                  {0, 0}, "zeros"));
+    EXPECT_TRUE(testing::close_to(zeros({5, 7}, t, Device::cuda()).cpu(), zeros({5, 7}, t), {0, 0},
+                                  "zeros"));
     EXPECT_TRUE(testing::close_to(full({9}, 2.5, t, Device::cuda()).cpu(), full({9}, 2.5, t),
                                   {0, 0}, "full"));
   }

@@ -14,8 +14,11 @@ TEST(CudaShape, ConcatSliceReshape) {
   Tensor c = random_leaf({2, 1, 5, 7}, g);
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return concat_channels(v); }, {a, b, c},
                                kTolElementwise, seed));
-  EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return concat({v[0], v[0]}, -1); }, {a},
-                               kTolElementwise, seed));
+  EXPECT_TRUE(compare_with_cpu(
+      [](const Inputs& v) {
+        return concat({v[0], v[0]}, -1);
+      },
+      {a}, kTolElementwise, seed));
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return slice(v[0], 1, 1, 3); }, {b},
                                kTolElementwise, seed));
   EXPECT_TRUE(compare_with_cpu([](const Inputs& v) { return slice(v[0], 3, -4, 7); }, {b},

@@ -68,12 +68,11 @@ class Pix2pixRun {
   std::unique_ptr<Adam> opt_g_, opt_d_;
 };
 
-::testing::AssertionResult relative_close(double got, double want, double rtol,
-                                          const char* what) {
+::testing::AssertionResult relative_close(double got, double want, double rtol, const char* what) {
   if (std::fabs(got - want) <= rtol * std::fabs(want)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << ": GPU " << got << ", CPU " << want
-                                       << " (relative error "
-                                       << std::fabs(got - want) / std::fabs(want) << ")";
+  return ::testing::AssertionFailure()
+         << what << ": GPU " << got << ", CPU " << want << " (relative error "
+         << std::fabs(got - want) / std::fabs(want) << ")";
 }
 
 TEST(CudaTrainStep, Pix2pixLossesMatchTheCpuOverThreeSteps) {

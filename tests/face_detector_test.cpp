@@ -98,7 +98,8 @@ TEST(FaceDetector, MissingFolderAndFiles) {
     if (name == "neck.lateral_convs.2.dw.weight") continue;
     const bool wrong = name == "bbox_head.multi_level_obj.0.pw.weight";
     const Shape s = wrong ? Shape{1, 32, 1, 1} : named.second.shape();
-    write_bytes(dir / (name + ".npy"), npy_zeros(shape_text(s), static_cast<size_t>(shape_numel(s))));
+    write_bytes(dir / (name + ".npy"),
+                npy_zeros(shape_text(s), static_cast<size_t>(shape_numel(s))));
   }
   msg = error_of([&] { load_face_detector(dir.str()); });
   EXPECT_NE(msg.find(dir / "neck.lateral_convs.2.dw.weight.npy"), std::string::npos) << msg;
@@ -142,7 +143,7 @@ TEST(FaceDetector, InputIsBgrZeroPaddedBottomRight) {
   for (float f : v) sum += f;
   double want = 0;
   for (uint8_t b : rgb) want += b;
-  EXPECT_EQ(sum, want);  // nothing but the image and zeros
+  EXPECT_EQ(sum, want);                       // nothing but the image and zeros
   const std::vector<uint8_t> row(33 * 3, 7);  // one row 33 wide: padded to 64
   EXPECT_EQ(face_detector_input(row.data(), 33, 1).shape(), (Shape{1, 3, 32, 64}));
   EXPECT_THROW(face_detector_input(rgb.data(), 0, 2), Error);
@@ -170,7 +171,8 @@ TEST(FaceDetectorDecode, BoxLandmarksAndScoreOfOneCell) {
   raw.at(3, cell) = -0.25f;
   raw.at(4, cell) = std::log(2.f);
   raw.at(5, cell) = 0.f;
-  for (int j = 0; j < 5; ++j) raw.at(6 + 2 * j, cell) = float(j), raw.at(7 + 2 * j, cell) = -float(j);
+  for (int j = 0; j < 5; ++j)
+    raw.at(6 + 2 * j, cell) = float(j), raw.at(7 + 2 * j, cell) = -float(j);
   const auto d = decode_face_cells(raw.v.data(), 32, 32);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_FLOAT_EQ(d[0].score, 0.5f);
@@ -191,7 +193,7 @@ TEST(FaceDetectorDecode, ThresholdOrderClampAndTopK) {
   raw.at(0, 0) = raw.at(1, 0) = logit19;  // 0.19: below the threshold
   raw.at(0, 3) = raw.at(1, 3) = logit3;   // 0.3, twice: ties keep the cell order
   raw.at(0, 17) = raw.at(1, 17) = logit3;
-  raw.at(0, 20) = 1000.f;                 // the stride-32 cell, clamped logits: score 1
+  raw.at(0, 20) = 1000.f;  // the stride-32 cell, clamped logits: score 1
   raw.at(1, 20) = 1000.f;
   raw.at(2, 20) = 0.25f;
   auto d = decode_face_cells(raw.v.data(), 32, 32);
@@ -274,8 +276,8 @@ TEST(FaceDetectorGrad, NeckStepUpsamplesAndAdds) {
   std::vector<Tensor> wrt = block.parameters();
   wrt.push_back(coarse);
   wrt.push_back(fine);
-  EXPECT_TRUE(grad_check([&] { return block.forward(add(upsample_nearest2d(coarse, 2), fine)); },
-                         wrt));
+  EXPECT_TRUE(
+      grad_check([&] { return block.forward(add(upsample_nearest2d(coarse, 2), fine)); }, wrt));
 }
 
 TEST(FaceDetectorGrad, WholeNetworkAlongRandomDirections) {

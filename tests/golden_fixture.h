@@ -19,7 +19,8 @@ struct GoldenEntry {
   std::vector<double> values;
 };
 
-inline std::vector<std::pair<std::string, GoldenEntry>> read_golden_fixture(const std::string& path) {
+inline std::vector<std::pair<std::string, GoldenEntry>> read_golden_fixture(
+    const std::string& path) {
   std::ifstream in(path);
   MASKOFF_CHECK(in.good(), "cannot open golden fixture " << path);
   std::vector<std::pair<std::string, GoldenEntry>> out;

@@ -29,8 +29,8 @@ Fixture load_fixture(const std::string& path) {
 }
 
 const Fixture& fixture() {
-  static const Fixture fx = load_fixture(std::string(MASKOFF_SOURCE_DIR) +
-                                         "/tests/fixtures/tiny_net_golden.txt");
+  static const Fixture fx =
+      load_fixture(std::string(MASKOFF_SOURCE_DIR) + "/tests/fixtures/tiny_net_golden.txt");
   return fx;
 }
 
@@ -118,8 +118,8 @@ struct Worst {
   if (it == got.end()) return ::testing::AssertionFailure() << "engine produced no " << name;
   const Entry& g = it->second;
   if (g.shape != want.shape)
-    return ::testing::AssertionFailure() << name << ": shape " << shape_str(g.shape) << " vs "
-                                         << shape_str(want.shape);
+    return ::testing::AssertionFailure()
+           << name << ": shape " << shape_str(g.shape) << " vs " << shape_str(want.shape);
   int bad = 0;
   std::ostringstream msg;
   for (size_t i = 0; i < want.values.size(); ++i) {

@@ -181,15 +181,9 @@ void check_transpose(const TransposeCase& c, uint64_t seed) {
   EXPECT_TRUE(grad_check([&] { return conv_transpose2d(x, w, b, c.o); }, wrt));
 }
 
-TEST(ConvTransposeGrad, Stride1Pad0) {
-  check_transpose({{1, 3, 4, 5}, {3, 2, 3, 3}, {1, 0}}, 31);
-}
-TEST(ConvTransposeGrad, Stride1Pad1) {
-  check_transpose({{2, 2, 5, 4}, {2, 3, 3, 3}, {1, 1}}, 32);
-}
-TEST(ConvTransposeGrad, Stride2Pad0) {
-  check_transpose({{1, 3, 3, 4}, {3, 2, 3, 3}, {2, 0}}, 33);
-}
+TEST(ConvTransposeGrad, Stride1Pad0) { check_transpose({{1, 3, 4, 5}, {3, 2, 3, 3}, {1, 0}}, 31); }
+TEST(ConvTransposeGrad, Stride1Pad1) { check_transpose({{2, 2, 5, 4}, {2, 3, 3, 3}, {1, 1}}, 32); }
+TEST(ConvTransposeGrad, Stride2Pad0) { check_transpose({{1, 3, 3, 4}, {3, 2, 3, 3}, {2, 0}}, 33); }
 TEST(ConvTransposeGrad, Stride2Pad1OutputPadding1) {
   check_transpose({{1, 2, 4, 3}, {2, 3, 3, 3}, {2, 1, 1}}, 34);
 }
@@ -264,7 +258,6 @@ TEST(ConvGrad, EmptyBatchGivesZeroWeightGradient) {
 
 // ---- hand-computed forward cases ------------------------------------------------------------
 
-
 TEST(ConvForward, HandComputed2x2Kernel) {
   Tensor x = f64({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3});
   Tensor w = f64({1, 2, 3, 4}, {1, 1, 2, 2});
@@ -300,9 +293,8 @@ TEST(ConvTransposeForward, SinglePixelReproducesKernel) {
   EXPECT_EQ(y.shape(), (Shape{1, 1, 3, 3}));
   EXPECT_TRUE(all_close(y.to_vector<double>(), {2, 4, 6, 8, 10, 12, 14, 16, 18}, 0));
   // Padding 1 crops the border: only the centre tap is left.
-  EXPECT_TRUE(
-      all_close(conv_transpose2d(f64({2}, {1, 1, 1, 1}), w, Tensor(), {1, 1}).to_vector<double>(),
-                {10}, 0));
+  EXPECT_TRUE(all_close(
+      conv_transpose2d(f64({2}, {1, 1, 1, 1}), w, Tensor(), {1, 1}).to_vector<double>(), {10}, 0));
 }
 
 TEST(ConvTransposeForward, Stride2TilesScaledKernels) {
@@ -442,13 +434,19 @@ TEST(ConvGrad, ThreadCountDoesNotChangeResults) {
   }
   {  // up-convolution to 3 channels: too few channels to share out by channel
     Tensor x = leaf({1, 64, 32, 32}, g), w = leaf({64, 3, 4, 4}, g);
-    check_thread_counts([&] { return conv_transpose2d(x, w, Tensor(), {2, 1}); }, x, w,
-                        "transposed to 3 channels");
+    check_thread_counts(
+        [&] {
+          return conv_transpose2d(x, w, Tensor(), {2, 1});
+        },
+        x, w, "transposed to 3 channels");
   }
   {  // the U-Net's up-convolution
     Tensor x = leaf({1, 64, 16, 16}, g), w = leaf({64, 32, 4, 4}, g);
-    check_thread_counts([&] { return conv_transpose2d(x, w, Tensor(), {2, 1}); }, x, w,
-                        "transposed 4x4 s2");
+    check_thread_counts(
+        [&] {
+          return conv_transpose2d(x, w, Tensor(), {2, 1});
+        },
+        x, w, "transposed 4x4 s2");
   }
 }
 

@@ -10,21 +10,23 @@ TEST(DropoutGrad, FixedSeed) {
   Generator g(21);
   Tensor x = leaf({3, 5, 7}, g);
   // A fresh generator in every evaluation: each one draws the same mask.
-  EXPECT_TRUE(grad_check([&] {
-                Generator gen(99);
-                gen.offset = 12345;
-                return dropout(x, 0.3, gen, true);
-              },
-              {x}));
+  EXPECT_TRUE(grad_check(
+      [&] {
+        Generator gen(99);
+        gen.offset = 12345;
+        return dropout(x, 0.3, gen, true);
+      },
+      {x}));
 }
 TEST(DropoutGrad, HalfOnOddImage) {
   Generator g(22);
   Tensor x = leaf({2, 3, 5, 7}, g);
-  EXPECT_TRUE(grad_check([&] {
-                Generator gen(7);
-                return dropout(x, 0.5, gen, true);
-              },
-              {x}));
+  EXPECT_TRUE(grad_check(
+      [&] {
+        Generator gen(7);
+        return dropout(x, 0.5, gen, true);
+      },
+      {x}));
 }
 TEST(DropoutGrad, EvalIsIdentity) {
   Generator g(23);

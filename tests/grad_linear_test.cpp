@@ -1,8 +1,8 @@
 // Matrix product and fully connected layer: gradient checks for every operand,
 // hand-computed products, float32 against float64, and shape errors.
-#include "tests/test_util.h"
 #include "layers/linear.h"
 #include "tests/gradcheck.h"
+#include "tests/test_util.h"
 
 namespace maskoff::testing {
 namespace {
@@ -58,9 +58,9 @@ TEST(LinearForward, Float32MatchesFloat64) {
                         matmul(a, b).to_vector<double>(), 1e-4, 1e-5));
   // linear(b^T-shaped input, a as weight): [33, 70] x [64, 70]^T
   Tensor x = randn({33, 70}, g, DType::F64);
-  EXPECT_TRUE(all_close(
-      linear(x.to(DType::F32), a.to(DType::F32), bias.to(DType::F32)).to_vector<double>(),
-      linear(x, a, bias).to_vector<double>(), 1e-4, 1e-5));
+  EXPECT_TRUE(
+      all_close(linear(x.to(DType::F32), a.to(DType::F32), bias.to(DType::F32)).to_vector<double>(),
+                linear(x, a, bias).to_vector<double>(), 1e-4, 1e-5));
 }
 
 TEST(LinearErrors, ClearMessages) {

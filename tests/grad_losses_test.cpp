@@ -105,8 +105,7 @@ TEST(LossGrad, LandmarkDistanceBothInputs) {
   for (double& v : pv) v += 1e-3 * (2 * g.uniform() - 1);
   Tensor p = f64(pv, t.shape());
   p.set_requires_grad(true);
-  EXPECT_TRUE(grad_check([&] { return landmark_distance_loss(p, t); }, {p, t},
-                         {1e-8, 1e-6, 1e-5}));
+  EXPECT_TRUE(grad_check([&] { return landmark_distance_loss(p, t); }, {p, t}, {1e-8, 1e-6, 1e-5}));
 }
 TEST(LossGrad, LossInsideAGraph) {
   // A loss as the root of a longer chain: the incoming gradient scales every output.
@@ -145,7 +144,7 @@ TEST(LossForward, ResultIsRankZero) {
 }
 TEST(LossForward, MseAndL1HandComputed) {
   Tensor p = f64({1, 2, 3}, {3}), t = f64({0, 0, 5}, {3});
-  EXPECT_DOUBLE_EQ(mse_loss(p, t).item(), 3.0);        // (1 + 4 + 4) / 3
+  EXPECT_DOUBLE_EQ(mse_loss(p, t).item(), 3.0);       // (1 + 4 + 4) / 3
   EXPECT_DOUBLE_EQ(l1_loss(p, t).item(), 5.0 / 3.0);  // (1 + 2 + 2) / 3
 }
 TEST(LossForward, L1SubgradientAtZeroIsZero) {
@@ -170,8 +169,8 @@ TEST(LossForward, MaskedMseHandComputed) {
   // Gradient: 2 m (p - t) / 3.
   p.set_requires_grad(true);
   masked_mse_loss(p, t, m).backward();
-  EXPECT_TRUE(all_close(p.grad().to_vector<double>(), {2.0 / 3, 0, 0, 4.0 / 3, 0, 0, 0, -2.0 / 3},
-                        1e-15));
+  EXPECT_TRUE(
+      all_close(p.grad().to_vector<double>(), {2.0 / 3, 0, 0, 4.0 / 3, 0, 0, 0, -2.0 / 3}, 1e-15));
 }
 TEST(LossForward, LandmarkDistanceHandComputed) {
   // Two images, two points each; distances 0, 5 (3-4-5), 1 and 13 (5-12-13).
@@ -199,8 +198,8 @@ TEST(LossForward, LandmarkDistanceFloat32) {
   Tensor p32 = p.to(DType::F32), t32 = t.to(DType::F32);
   Tensor loss = landmark_distance_loss(p32, t32);
   EXPECT_EQ(loss.dtype(), DType::F32);
-  EXPECT_NEAR(loss.item(),
-              landmark_distance_loss(p32.to(DType::F64), t32.to(DType::F64)).item(), 1e-7);
+  EXPECT_NEAR(loss.item(), landmark_distance_loss(p32.to(DType::F64), t32.to(DType::F64)).item(),
+              1e-7);
 }
 TEST(LossForward, SharedMaskEqualsExpandedMask) {
   // Broadcasting a [N, 1, H, W] mask over channels must pick the right sample's mask.

@@ -1,7 +1,7 @@
 // Batch normalisation: gradient checks in training and eval mode, with and without the
 // affine parameters, hand-computed forward values and running statistics, and errors.
-#include "tests/test_util.h"
 #include <cmath>
+#include "tests/test_util.h"
 
 #include "autograd/node.h"
 #include "layers/norm.h"
@@ -14,8 +14,8 @@ TEST(BatchNormGrad, TrainingAffine) {
   Generator g(11);
   Tensor x = leaf({2, 3, 5, 7}, g, 2.0), gamma = leaf({3}, g), beta = leaf({3}, g);
   Tensor rm = zeros({3}, DType::F64), rv = ones({3}, DType::F64);
-  EXPECT_TRUE(grad_check([&] { return batch_norm2d(x, gamma, beta, rm, rv, true); },
-                         {x, gamma, beta}));
+  EXPECT_TRUE(
+      grad_check([&] { return batch_norm2d(x, gamma, beta, rm, rv, true); }, {x, gamma, beta}));
 }
 TEST(BatchNormGrad, TrainingNoAffineNoRunningStats) {
   Generator g(12);
@@ -25,15 +25,15 @@ TEST(BatchNormGrad, TrainingNoAffineNoRunningStats) {
 TEST(BatchNormGrad, TrainingSingleImageOddPlane) {
   Generator g(13);
   Tensor x = leaf({1, 4, 7, 3}, g), gamma = leaf({4}, g);
-  EXPECT_TRUE(grad_check([&] { return batch_norm2d(x, gamma, {}, {}, {}, true, 0.1, 1e-3); },
-                         {x, gamma}));
+  EXPECT_TRUE(
+      grad_check([&] { return batch_norm2d(x, gamma, {}, {}, {}, true, 0.1, 1e-3); }, {x, gamma}));
 }
 TEST(BatchNormGrad, EvalAffine) {
   Generator g(14);
   Tensor x = leaf({2, 3, 4, 5}, g), gamma = leaf({3}, g), beta = leaf({3}, g);
   Tensor rm = f64({0.3, -1.0, 2.0}, {3}), rv = f64({0.5, 2.0, 1.5}, {3});
-  EXPECT_TRUE(grad_check([&] { return batch_norm2d(x, gamma, beta, rm, rv, false); },
-                         {x, gamma, beta}));
+  EXPECT_TRUE(
+      grad_check([&] { return batch_norm2d(x, gamma, beta, rm, rv, false); }, {x, gamma, beta}));
 }
 TEST(BatchNormGrad, EvalNoAffine) {
   Generator g(15);
@@ -109,7 +109,8 @@ TEST(BatchNormForward, Float32MatchesFloat64) {
   Tensor x = randn({2, 3, 6, 5}, g, DType::F64), gamma = randn({3}, g, DType::F64);
   Tensor beta = randn({3}, g, DType::F64);
   std::vector<double> want = batch_norm2d(x, gamma, beta, {}, {}, true).to_vector<double>();
-  Tensor y32 = batch_norm2d(x.to(DType::F32), gamma.to(DType::F32), beta.to(DType::F32), {}, {}, true);
+  Tensor y32 =
+      batch_norm2d(x.to(DType::F32), gamma.to(DType::F32), beta.to(DType::F32), {}, {}, true);
   EXPECT_EQ(y32.dtype(), DType::F32);
   EXPECT_TRUE(all_close(y32.to_vector<double>(), want, 1e-5));
 }

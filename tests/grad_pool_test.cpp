@@ -1,8 +1,8 @@
 // Pooling: gradient checks over kernel/stride/padding combinations on odd shapes,
 // hand-computed 2x2 and padded cases, and argument errors.
-#include "tests/test_util.h"
 #include <cmath>
 #include <limits>
+#include "tests/test_util.h"
 
 #include "layers/pool.h"
 #include "tests/gradcheck.h"
@@ -15,7 +15,8 @@ struct PoolCase {
 };
 // Non-overlapping, overlapping (an element can be the max of several windows), padded,
 // and strides that leave a remainder in floor mode.
-const PoolCase kCases[] = {{2, 2, 0}, {3, 2, 1}, {3, 1, 1}, {2, 1, 0}, {3, 3, 0}, {4, 2, 2}, {1, 2, 0}};
+const PoolCase kCases[] = {{2, 2, 0}, {3, 2, 1}, {3, 1, 1}, {2, 1, 0},
+                           {3, 3, 0}, {4, 2, 2}, {1, 2, 0}};
 
 TEST(MaxPoolGrad, KernelStridePaddingCombinations) {
   Generator g(51);
@@ -45,8 +46,8 @@ TEST(AvgPoolGrad, OddPlaneSingleImage) {
 }
 
 TEST(PoolForward, TwoByTwoHandComputed) {
-  Tensor x = f64({1, 5, 2, 0,  //
-                  3, 4, 8, 6,  //
+  Tensor x = f64({1, 5, 2, 0,    //
+                  3, 4, 8, 6,    //
                   -1, -2, 7, 7,  //
                   -3, -9, 1, 2},
                  {1, 1, 4, 4});
@@ -58,8 +59,8 @@ TEST(PoolForward, TwoByTwoHandComputed) {
   // The gradient goes to the first of tied maxima (the two 7s).
   x.set_requires_grad(true);
   max_pool2d(x, 2, 2).backward(f64({1, 2, 3, 4}, {1, 1, 2, 2}));
-  EXPECT_TRUE(all_close(x.grad().to_vector<double>(),
-                        {0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 4, 0, 0, 0, 0, 0}, 0));
+  EXPECT_TRUE(
+      all_close(x.grad().to_vector<double>(), {0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 4, 0, 0, 0, 0, 0}, 0));
 }
 
 TEST(PoolForward, PaddedWindowsHandComputed) {
@@ -69,7 +70,8 @@ TEST(PoolForward, PaddedWindowsHandComputed) {
                         {0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1}, 1e-15));
   EXPECT_TRUE(all_close(avg_pool2d(x, 2, 1, 1, false).to_vector<double>(),
                         {1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4}, 1e-15));
-  EXPECT_TRUE(all_close(max_pool2d(x, 2, 1, 1).to_vector<double>(), {1, 2, 2, 3, 4, 4, 3, 4, 4}, 0));
+  EXPECT_TRUE(
+      all_close(max_pool2d(x, 2, 1, 1).to_vector<double>(), {1, 2, 2, 3, 4, 4, 3, 4, 4}, 0));
   // Padding is -inf, not zero: all-negative inputs keep their own maxima.
   Tensor n = f64({-1, -2, -3, -4}, {1, 1, 2, 2});
   EXPECT_TRUE(all_close(max_pool2d(n, 2, 1, 1).to_vector<double>(),

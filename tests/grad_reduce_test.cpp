@@ -106,7 +106,7 @@ TEST(ReduceForward, CountNonFiniteCountsNaNAndBothInfinities) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> v = {1, nan, -inf, 3e38, inf, -0.0, 1e-320, nan};
   const Tensor d = from_vector(v, {8}, DType::F64);
-  const Tensor f = d.to(DType::F32);  // 3e38 stays finite in float32
+  const Tensor f = d.to(DType::F32);         // 3e38 stays finite in float32
   const Tensor big = full({1000, 37}, 2.0);  // many threads' worth, all finite
   EXPECT_EQ(count_nonfinite({d, f, big, Tensor(), zeros({0, 4})}),
             (std::vector<int64_t>{4, 4, 0, 0, 0}));

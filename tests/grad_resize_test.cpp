@@ -49,21 +49,21 @@ TEST(ResizeForward, TwoToFourAlignCorners) {
 TEST(ResizeForward, TwoToFourHalfPixel) {
   // Source positions (o + 0.5) / 2 - 0.5 = -0.25 (clamped to 0), 0.25, 0.75, 1.25 (past the
   // last pixel: stays on it).
-  EXPECT_TRUE(all_close(resize_bilinear(f64({1, 2, 3, 4}, {1, 1, 2, 2}), 4, 4, false)
-                            .to_vector<double>(),
-                        {1, 1.25, 1.75, 2,  //
-                         1.5, 1.75, 2.25, 2.5,  //
-                         2.5, 2.75, 3.25, 3.5,  //
-                         3, 3.25, 3.75, 4},
-                        1e-15));
+  EXPECT_TRUE(
+      all_close(resize_bilinear(f64({1, 2, 3, 4}, {1, 1, 2, 2}), 4, 4, false).to_vector<double>(),
+                {1, 1.25, 1.75, 2,      //
+                 1.5, 1.75, 2.25, 2.5,  //
+                 2.5, 2.75, 3.25, 3.5,  //
+                 3, 3.25, 3.75, 4},
+                1e-15));
 }
 TEST(ResizeForward, FourToTwoBothModes) {
   std::vector<double> v;
   for (int i = 0; i < 16; ++i) v.push_back(i);  // 4 * row + col
   Tensor x = f64(v, {1, 1, 4, 4});
   // Half-pixel: positions 0.5 and 2.5, the centres of the 2x2 blocks.
-  EXPECT_TRUE(all_close(resize_bilinear(x, 2, 2, false).to_vector<double>(),
-                        {2.5, 4.5, 10.5, 12.5}, 1e-15));
+  EXPECT_TRUE(all_close(resize_bilinear(x, 2, 2, false).to_vector<double>(), {2.5, 4.5, 10.5, 12.5},
+                        1e-15));
   // Corners: positions 0 and 3.
   EXPECT_TRUE(all_close(resize_bilinear(x, 2, 2, true).to_vector<double>(), {0, 3, 12, 15}, 1e-15));
   // A 1x1 output reads the top-left pixel with corners aligned and the centre otherwise.
@@ -72,9 +72,9 @@ TEST(ResizeForward, FourToTwoBothModes) {
 }
 TEST(ResizeForward, NonIntegerRatio) {
   // Width 3 -> 2, half-pixel: positions 1.5 * (o + 0.5) - 0.5 = 0.25 and 1.75.
-  EXPECT_TRUE(all_close(resize_bilinear(f64({0, 4, 8}, {1, 1, 1, 3}), 1, 2, false)
-                            .to_vector<double>(),
-                        {1, 7}, 1e-15));
+  EXPECT_TRUE(
+      all_close(resize_bilinear(f64({0, 4, 8}, {1, 1, 1, 3}), 1, 2, false).to_vector<double>(),
+                {1, 7}, 1e-15));
 }
 TEST(ResizeForward, SameSizeIsIdentityAndPlanesAreSeparate) {
   Generator g(74);
@@ -109,13 +109,13 @@ TEST(ResizeGrad, TfLegacy) {
 TEST(ResizeForward, TfLegacyTwoToFour) {
   // x = [[1, 2], [3, 4]]; positions o * 2 / 4 = 0, 0.5, 1, 1.5: the last two both sit on
   // the last pixel (its neighbour min(ceil(1.5), 1) = 1 is itself), unlike half-pixel.
-  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64({1, 2, 3, 4}, {1, 1, 2, 2}), 4, 4)
-                            .to_vector<double>(),
-                        {1, 1.5, 2, 2,  //
-                         2, 2.5, 3, 3,  //
-                         3, 3.5, 4, 4,  //
-                         3, 3.5, 4, 4},
-                        1e-15));
+  EXPECT_TRUE(all_close(
+      resize_bilinear_tf_legacy(f64({1, 2, 3, 4}, {1, 1, 2, 2}), 4, 4).to_vector<double>(),
+      {1, 1.5, 2, 2,  //
+       2, 2.5, 3, 3,  //
+       3, 3.5, 4, 4,  //
+       3, 3.5, 4, 4},
+      1e-15));
 }
 TEST(ResizeForward, TfLegacyRampsDownAndUp) {
   // On a ramp v[i] = i every sample equals its source position, so the output shows the
@@ -125,16 +125,16 @@ TEST(ResizeForward, TfLegacyRampsDownAndUp) {
   for (int i = 0; i < 256; ++i) ramp[i] = i;
   std::vector<double> want(112);
   for (int o = 0; o < 112; ++o) want[o] = o * 256.0 / 112.0;
-  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 1, 256}), 1, 112)
-                            .to_vector<double>(),
-                        want, 1e-12));
-  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 256, 1}), 112, 1)
-                            .to_vector<double>(),
-                        want, 1e-12));
+  EXPECT_TRUE(
+      all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 1, 256}), 1, 112).to_vector<double>(),
+                want, 1e-12));
+  EXPECT_TRUE(
+      all_close(resize_bilinear_tf_legacy(f64(ramp, {1, 1, 256, 1}), 112, 1).to_vector<double>(),
+                want, 1e-12));
   // 3 -> 7 upsamples: positions o * 3 / 7, those past 2 stay on the last pixel.
-  EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(f64({0, 1, 2}, {1, 1, 1, 3}), 1, 7)
-                            .to_vector<double>(),
-                        {0, 3 / 7.0, 6 / 7.0, 9 / 7.0, 12 / 7.0, 2, 2}, 1e-15));
+  EXPECT_TRUE(
+      all_close(resize_bilinear_tf_legacy(f64({0, 1, 2}, {1, 1, 1, 3}), 1, 7).to_vector<double>(),
+                {0, 3 / 7.0, 6 / 7.0, 9 / 7.0, 12 / 7.0, 2, 2}, 1e-15));
   // 4 -> 2 reads whole positions 0 and 2 (no averaging), 4 -> 3 reads 0, 4/3, 8/3.
   Tensor x = f64({0, 10, 20, 30}, {1, 1, 1, 4});
   EXPECT_TRUE(all_close(resize_bilinear_tf_legacy(x, 1, 2).to_vector<double>(), {0, 20}, 1e-15));

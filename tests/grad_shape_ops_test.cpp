@@ -1,9 +1,9 @@
 // Shape operations: gradient checks for concat, slice and reshape, hand-computed layouts,
 // and the errors for incompatible shapes.
-#include "tests/test_util.h"
 #include "layers/elementwise.h"
 #include "layers/shape_ops.h"
 #include "tests/gradcheck.h"
+#include "tests/test_util.h"
 
 namespace maskoff::testing {
 namespace {

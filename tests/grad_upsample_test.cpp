@@ -25,23 +25,22 @@ TEST(UpsampleGrad, ThroughASecondUse) {
   // The detector's neck adds the upsampled map to a finer one: both paths carry gradient.
   Generator g(82);
   Tensor coarse = leaf({1, 2, 2, 3}, g), fine = leaf({1, 2, 4, 6}, g);
-  EXPECT_TRUE(grad_check(
-      [&] { return mul(add(upsample_nearest2d(coarse, 2), fine), fine); },
-      {coarse, fine}));
+  EXPECT_TRUE(grad_check([&] { return mul(add(upsample_nearest2d(coarse, 2), fine), fine); },
+                         {coarse, fine}));
 }
 
 TEST(UpsampleForward, CopiesEachValueIntoABlock) {
   Tensor y = upsample_nearest2d(f64({1, 2, 3, 4, 5, 6}, {1, 1, 2, 3}), 2);
   EXPECT_EQ(y.shape(), (Shape{1, 1, 4, 6}));
-  EXPECT_TRUE(all_close(y.to_vector<double>(),
-                        {1, 1, 2, 2, 3, 3,  //
-                         1, 1, 2, 2, 3, 3,  //
-                         4, 4, 5, 5, 6, 6,  //
-                         4, 4, 5, 5, 6, 6},
+  EXPECT_TRUE(all_close(y.to_vector<double>(), {1, 1, 2, 2, 3, 3,  //
+                                                1, 1, 2, 2, 3, 3,  //
+                                                4, 4, 5, 5, 6, 6,  //
+                                                4, 4, 5, 5, 6, 6},
                         0));
   // Planes stay apart, and scale 1 is the identity.
   Tensor two = f64({1, 2, 3, 4, 10, 20, 30, 40}, {2, 1, 2, 2});
-  EXPECT_TRUE(all_close(upsample_nearest2d(two, 1).to_vector<double>(), two.to_vector<double>(), 0));
+  EXPECT_TRUE(
+      all_close(upsample_nearest2d(two, 1).to_vector<double>(), two.to_vector<double>(), 0));
   const std::vector<double> up3 = upsample_nearest2d(two, 3).to_vector<double>();
   ASSERT_EQ(up3.size(), 72u);
   EXPECT_EQ(up3[0], 1);

@@ -73,13 +73,14 @@ inline ::testing::AssertionResult grad_check(const std::function<Tensor()>& f,
       double a = analytic[static_cast<size_t>(j)];
       if (!(std::fabs(a - numeric) <= opt.atol + opt.rtol * std::fabs(numeric))) {
         if (n_bad < 8)
-          errors << "\n  input " << k << " (" << t.str() << ") element " << j
-                 << ": analytic " << a << ", numeric " << numeric;
+          errors << "\n  input " << k << " (" << t.str() << ") element " << j << ": analytic " << a
+                 << ", numeric " << numeric;
         ++n_bad;
       }
     }
   }
-  if (n_bad) return ::testing::AssertionFailure() << n_bad << " gradient mismatches:" << errors.str();
+  if (n_bad)
+    return ::testing::AssertionFailure() << n_bad << " gradient mismatches:" << errors.str();
   return ::testing::AssertionSuccess();
 }
 
@@ -100,8 +101,10 @@ inline Tensor leaf(const Shape& s, Generator& g, double scale = 1.0) {
 inline Tensor distinct_leaf(const Shape& s, Generator& g, double gap = 0.01) {
   int64_t n = shape_numel(s);
   std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = (static_cast<double>(i) - n / 2.0 + 0.5) * gap;
-  for (int64_t i = n - 1; i > 0; --i) std::swap(v[static_cast<size_t>(i)], v[g.below(static_cast<uint64_t>(i + 1))]);
+  for (int64_t i = 0; i < n; ++i)
+    v[static_cast<size_t>(i)] = (static_cast<double>(i) - n / 2.0 + 0.5) * gap;
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(v[static_cast<size_t>(i)], v[g.below(static_cast<uint64_t>(i + 1))]);
   Tensor t = from_vector(v, s, DType::F64);
   t.set_requires_grad(true);
   return t;
@@ -115,8 +118,8 @@ inline ::testing::AssertionResult all_close(const std::vector<double>& got,
     return ::testing::AssertionFailure() << "size " << got.size() << " vs " << want.size();
   for (size_t i = 0; i < got.size(); ++i)
     if (!(std::fabs(got[i] - want[i]) <= atol + rtol * std::fabs(want[i])))
-      return ::testing::AssertionFailure() << "element " << i << ": got " << got[i] << ", want "
-                                           << want[i];
+      return ::testing::AssertionFailure()
+             << "element " << i << ": got " << got[i] << ", want " << want[i];
   return ::testing::AssertionSuccess();
 }
 

@@ -75,10 +75,11 @@ TEST(Npy, ErrorsNameTheFileAndTheProblem) {
   const std::vector<Case> cases = {
       {"truncated.npy", npy_bytes(f4_dict("(2, 3)"), {1, 2, 3, 4, 5, 6}, 3), "truncated"},
       {"extra.npy", npy_bytes(f4_dict("(2, 2)"), {1, 2, 3, 4, 5}), "extra bytes"},
-      {"f8.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", {1, 2, 3, 4}),
+      {"f8.npy",
+       npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", {1, 2, 3, 4}),
        "'<f8'"},
-      {"fortran.npy", npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
-                                {1, 2, 3, 4}),
+      {"fortran.npy",
+       npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", {1, 2, 3, 4}),
        "fortran_order True"},
       {"noshape.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, }", {1}), "'shape'"},
       {"magic.npy", {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0}, "not an .npy file"},
@@ -148,11 +149,15 @@ TEST(LandmarkNet, MissingFolderAndFiles) {
     const Tensor& p = named.second;  // a plain reference: lambdas cannot capture bindings in C++17
     if (name != "dense2.conv1.pointwise.weight")
       write_bytes(dir / (name + ".npy"),
-                  npy_bytes(f4_dict(name == "fc.bias" ? "(135,)" : "(" + [&] {
-                    std::string s;
-                    for (int64_t d : p.shape()) s += std::to_string(d) + ", ";
-                    return s;
-                  }() + ")"),
+                  npy_bytes(f4_dict(name == "fc.bias" ? "(135,)"
+                                                      : "(" +
+                                                            [&] {
+                                                              std::string s;
+                                                              for (int64_t d : p.shape())
+                                                                s += std::to_string(d) + ", ";
+                                                              return s;
+                                                            }() +
+                                                            ")"),
                             std::vector<float>(p.numel() - (name == "fc.bias"), 0.5f)));
   }
   msg = error_of([&] { load_landmark_net(dir.str()); });
@@ -244,7 +249,8 @@ TEST(LandmarkNet, CropCoordinatesMapBackToTheImage) {
   std::vector<double> big(3 * 224 * 224, -1.0), sv = small.to_vector<double>();
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < 112; ++y)
-      for (int x = 0; x < 112; ++x) big[(c * 224 + y + 28) * 224 + x + 56] = sv[(c * 112 + y) * 112 + x];
+      for (int x = 0; x < 112; ++x)
+        big[(c * 224 + y + 28) * 224 + x + 56] = sv[(c * 112 + y) * 112 + x];
   std::vector<double> crop =
       landmarks_on_image(*net, from_vector(big, {1, 3, 224, 224}), {0.25, 0.125, 0.5})
           .to_vector<double>();
@@ -256,7 +262,8 @@ TEST(LandmarkNet, CropCoordinatesMapBackToTheImage) {
   std::vector<double> up(3 * 224 * 224);
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < 224; ++y)
-      for (int x = 0; x < 224; ++x) up[(c * 224 + y) * 224 + x] = sv[(c * 112 + y / 2) * 112 + x / 2];
+      for (int x = 0; x < 224; ++x)
+        up[(c * 224 + y) * 224 + x] = sv[(c * 112 + y / 2) * 112 + x / 2];
   EXPECT_TRUE(maskoff::testing::all_close(
       landmarks_on_image(*net, from_vector(up, {1, 3, 224, 224}), {}).to_vector<double>(), full,
       1e-6));
@@ -295,8 +302,8 @@ TEST(LandmarkNetGrad, LandmarksOnImageAlongRandomDirections) {
   for (double v : grad) gmax = std::max(gmax, std::fabs(v));
   EXPECT_GT(gmax, 0.0);
   // Pixels outside the crop get exactly zero.
-  EXPECT_EQ(grad[0], 0.0);                     // (0, 0) is left of and above the crop
-  EXPECT_EQ(grad[160 * 160 - 1], 0.0);         // (159, 159) is right of and below it
+  EXPECT_EQ(grad[0], 0.0);              // (0, 0) is left of and above the crop
+  EXPECT_EQ(grad[160 * 160 - 1], 0.0);  // (159, 159) is right of and below it
   autograd::NoGradGuard no_grad;
   for (int k = 0; k < 3; ++k) {
     Tensor dir = randn(img.shape(), g, DType::F64);

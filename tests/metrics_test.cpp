@@ -56,8 +56,9 @@ std::vector<int64_t> image8(int64_t h, int64_t w, double phase, int64_t noise, u
   for (int64_t c = 0; c < 3; ++c)
     for (int64_t y = 0; y < h; ++y)
       for (int64_t x = 0; x < w; ++x) {
-        const double s = 128.0 + 70.0 * std::sin(0.23 * double(x) + 0.17 * double(y) + 1.1 * double(c) + phase) +
-                         40.0 * std::cos(0.31 * double(y) - 0.07 * double(c + 1) * double(x) + 0.5 * phase);
+        const double s =
+            128.0 + 70.0 * std::sin(0.23 * double(x) + 0.17 * double(y) + 1.1 * double(c) + phase) +
+            40.0 * std::cos(0.31 * double(y) - 0.07 * double(c + 1) * double(x) + 0.5 * phase);
         int64_t q = static_cast<int64_t>(std::floor(s + 0.5));
         const int64_t i = (c * h + y) * w + x;
         if (noise) q += int64_t(hash32(seed, uint32_t(i)) % uint32_t(2 * noise + 1)) - noise;
@@ -97,7 +98,8 @@ struct Pair {
 };
 
 std::vector<Pair> fixture_pairs(DType dtype) {
-  const std::string path = std::string(MASKOFF_SOURCE_DIR) + "/tests/fixtures/metrics_reference.txt";
+  const std::string path =
+      std::string(MASKOFF_SOURCE_DIR) + "/tests/fixtures/metrics_reference.txt";
   std::map<std::string, std::map<std::string, std::vector<double>>> by_pair;
   for (auto& [name, e] : maskoff::testing::read_golden_fixture(path)) {
     const size_t slash = name.find('/');
@@ -152,7 +154,8 @@ TEST(Metrics, MseAndPsnrKnownAnswers) {
   std::vector<double> a(24, 0.2), b(24, 0.2);
   for (int i = 0; i < 12; ++i) b[size_t(i)] = 0.7;
   b[12 + 5] = 0.5;
-  Tensor ta = from_vector(a, {2, 3, 2, 2}, DType::F64), tb = from_vector(b, {2, 3, 2, 2}, DType::F64);
+  Tensor ta = from_vector(a, {2, 3, 2, 2}, DType::F64),
+         tb = from_vector(b, {2, 3, 2, 2}, DType::F64);
   std::vector<double> m = mse(ta, tb), p = psnr(ta, tb);
   EXPECT_NEAR(m[0], 0.25, 1e-15);
   EXPECT_NEAR(m[1], 0.0075, 1e-15);
@@ -175,7 +178,8 @@ TEST(Metrics, MaskedMseCountsOnlyMaskPixels) {
     a[i] = 0.5;
     b[i] = m[i % 16] ? 0.6 : (i % 2 ? 0.0 : 1.0);
   }
-  Tensor ta = from_vector(a, {1, 3, 4, 4}, DType::F64), tb = from_vector(b, {1, 3, 4, 4}, DType::F64);
+  Tensor ta = from_vector(a, {1, 3, 4, 4}, DType::F64),
+         tb = from_vector(b, {1, 3, 4, 4}, DType::F64);
   for (const Tensor& mask : {from_vector(m, {4, 4}), from_vector(m, {1, 4, 4}, DType::F64)}) {
     EXPECT_NEAR(mse_in_mask(ta, tb, mask)[0], 0.01, 1e-15);
     EXPECT_NEAR(psnr_in_mask(ta, tb, mask)[0], 20.0, 1e-12);
@@ -224,9 +228,11 @@ TEST(Metrics, MatchesScikitImage) {
       worst_ssim = std::max(worst_ssim, std::fabs(s - p.ref.at("ssim")[0]));
       // The same pair in a batch of two, and swapped: per-image values, symmetric metrics.
       Tensor a2 = concat({reshape(p.a, {1, 3, p.a.size(1), p.a.size(2)}),
-                          reshape(p.b, {1, 3, p.a.size(1), p.a.size(2)})}, 0);
+                          reshape(p.b, {1, 3, p.a.size(1), p.a.size(2)})},
+                         0);
       Tensor b2 = concat({reshape(p.b, {1, 3, p.a.size(1), p.a.size(2)}),
-                          reshape(p.a, {1, 3, p.a.size(1), p.a.size(2)})}, 0);
+                          reshape(p.a, {1, 3, p.a.size(1), p.a.size(2)})},
+                         0);
       std::vector<double> batch = ssim(a2, b2);
       ASSERT_EQ(batch.size(), 2u);
       EXPECT_NEAR(batch[0], s, 1e-12);
@@ -255,10 +261,13 @@ TEST(Metrics, MatchesScikitImage) {
 
 TEST(Metrics, ErrorsNameTheShapes) {
   Tensor a = full({1, 3, 16, 16}, 0.5), b = full({1, 3, 16, 17}, 0.5);
-  for (const std::string& msg :
-       {error_of([&] { mse(a, b); }), error_of([&] { psnr(a, b); }), error_of([&] { ssim(a, b); }),
-        error_of([&] { mse_in_mask(a, b, ones({16, 16})); }),
-        error_of([&] { ssim_in_box(a, b, Box{0, 0, 12, 12}); })}) {
+  for (const std::string& msg : {error_of([&] { mse(a, b); }), error_of([&] { psnr(a, b); }),
+                                 error_of([&] { ssim(a, b); }), error_of([&] {
+                                   mse_in_mask(a, b, ones({16, 16}));
+                                 }),
+                                 error_of([&] {
+                                   ssim_in_box(a, b, Box{0, 0, 12, 12});
+                                 })}) {
     EXPECT_TRUE(contains(msg, "[1, 3, 16, 16]")) << msg;
     EXPECT_TRUE(contains(msg, "[1, 3, 16, 17]")) << msg;
   }
@@ -366,9 +375,9 @@ std::string lpips_dir() {
   return shared + "/weights/lpips_alex";
 }
 
-#define SKIP_WITHOUT_LPIPS()                                                             \
-  if (!fs::is_directory(lpips_dir()))                                                    \
-  GTEST_SKIP() << "no LPIPS weights at " << lpips_dir()                                  \
+#define SKIP_WITHOUT_LPIPS()                            \
+  if (!fs::is_directory(lpips_dir()))                   \
+  GTEST_SKIP() << "no LPIPS weights at " << lpips_dir() \
                << " (set MASKOFF_SHARED to the shared data folder)"
 
 // The README's values for test_input_noise.npy vs test_input_clean.npy: a float64 numpy
@@ -383,8 +392,10 @@ TEST(Lpips, MatchesTheReferenceValues) {
   for (DType dtype : {DType::F64, DType::F32}) {
     auto net = Lpips::load(lpips_dir(), dtype);
     // The stored inputs are in [-1, 1]; distance() takes [0, 1].
-    Tensor noise = from_network_range(models::read_npy(lpips_dir() + "/test_input_noise.npy").to(dtype));
-    Tensor clean = from_network_range(models::read_npy(lpips_dir() + "/test_input_clean.npy").to(dtype));
+    Tensor noise =
+        from_network_range(models::read_npy(lpips_dir() + "/test_input_noise.npy").to(dtype));
+    Tensor clean =
+        from_network_range(models::read_npy(lpips_dir() + "/test_input_clean.npy").to(dtype));
     ASSERT_EQ(noise.shape(), (Shape{1, 3, 64, 64}));
     Tensor d = net->distance(noise, clean);
     ASSERT_EQ(d.shape(), (Shape{1}));
@@ -420,7 +431,8 @@ TEST(Lpips, LoadsFrozenWeights) {
   EXPECT_EQ(net->named_parameters().size(), 15u);
   for (const auto& [name, p] : net->named_parameters()) {
     EXPECT_FALSE(p.requires_grad()) << name;
-    EXPECT_EQ(p.to_vector<float>(), models::read_npy(lpips_dir() + "/" + name + ".npy").to_vector<float>())
+    EXPECT_EQ(p.to_vector<float>(),
+              models::read_npy(lpips_dir() + "/" + name + ".npy").to_vector<float>())
         << name;
   }
   EXPECT_EQ(net->lin2->weight.shape(), (Shape{1, 384, 1, 1}));
@@ -486,9 +498,10 @@ TEST(LpipsGrad, DistanceAlongRandomDirections) {
     double analytic = 0;
     for (size_t i = 0; i < va.size(); ++i) analytic += ga[i] * va[i] + gb[i] * vb[i];
     const double h = 1e-6;
-    const double numeric = (loss(add(a.detach(), mul_scalar(da, h)), add(b.detach(), mul_scalar(db, h))).item() -
-                            loss(add(a.detach(), mul_scalar(da, -h)), add(b.detach(), mul_scalar(db, -h))).item()) /
-                           (2 * h);
+    const double numeric =
+        (loss(add(a.detach(), mul_scalar(da, h)), add(b.detach(), mul_scalar(db, h))).item() -
+         loss(add(a.detach(), mul_scalar(da, -h)), add(b.detach(), mul_scalar(db, -h))).item()) /
+        (2 * h);
     EXPECT_GT(std::fabs(analytic), 1e-8);
     EXPECT_NEAR(analytic, numeric, 1e-7 + 1e-5 * std::fabs(numeric)) << "direction " << k;
   }

@@ -69,12 +69,10 @@ const NamedShapes kUNet6Ngf8 = {
 };
 // PyTorch's named_parameters() of PatchGANDiscriminator(6, ndf 8, n_layers 3).
 const NamedShapes kPatchGANNdf8 = {
-    {"model.0.weight", {8, 6, 4, 4}},   {"model.0.bias", {8}},
-    {"model.2.weight", {16, 8, 4, 4}},  {"model.3.weight", {16}},
-    {"model.3.bias", {16}},             {"model.5.weight", {32, 16, 4, 4}},
-    {"model.6.weight", {32}},           {"model.6.bias", {32}},
-    {"model.8.weight", {64, 32, 4, 4}}, {"model.9.weight", {64}},
-    {"model.9.bias", {64}},             {"model.11.weight", {1, 64, 4, 4}},
+    {"model.0.weight", {8, 6, 4, 4}}, {"model.0.bias", {8}},  {"model.2.weight", {16, 8, 4, 4}},
+    {"model.3.weight", {16}},         {"model.3.bias", {16}}, {"model.5.weight", {32, 16, 4, 4}},
+    {"model.6.weight", {32}},         {"model.6.bias", {32}}, {"model.8.weight", {64, 32, 4, 4}},
+    {"model.9.weight", {64}},         {"model.9.bias", {64}}, {"model.11.weight", {1, 64, 4, 4}},
     {"model.11.bias", {1}},
 };
 
@@ -257,9 +255,13 @@ TEST(Pix2pixForward, TinyUNetMatchesPyTorch) {
   formula_fill(net);
   Tensor y = net.forward(formula_input({2, 1, 32, 32}));
   ASSERT_EQ(y.shape(), (Shape{2, 2, 32, 32}));
-  expect_probe(y, {35.1049132485763, 452.243986269605,
-                   {{0, -0.0115661896899223}, {1, -0.0128258910202011}, {1365, 0.370017616229716},
-                    {2048, -0.0311432387330433}, {4095, 0.0633328201883215}}});
+  expect_probe(y, {35.1049132485763,
+                   452.243986269605,
+                   {{0, -0.0115661896899223},
+                    {1, -0.0128258910202011},
+                    {1365, 0.370017616229716},
+                    {2048, -0.0311432387330433},
+                    {4095, 0.0633328201883215}}});
 }
 
 TEST(Pix2pixForward, TinyPatchGANMatchesPyTorch) {
@@ -269,9 +271,13 @@ TEST(Pix2pixForward, TinyPatchGANMatchesPyTorch) {
   formula_fill(net);
   Tensor y = net.forward(formula_input({2, 2, 16, 16}));
   ASSERT_EQ(y.shape(), (Shape{2, 1, 2, 2}));
-  expect_probe(y, {-4.76179385585902, 13.2216563305665,
-                   {{0, 0.748412630540114}, {1, -1.54137943766994}, {2, -1.93054652637264},
-                    {4, 0.79897022937974}, {7, 0.216574666166369}}});
+  expect_probe(y, {-4.76179385585902,
+                   13.2216563305665,
+                   {{0, 0.748412630540114},
+                    {1, -1.54137943766994},
+                    {2, -1.93054652637264},
+                    {4, 0.79897022937974},
+                    {7, 0.216574666166369}}});
 }
 
 // ---- initialisation -----------------------------------------------------------------------

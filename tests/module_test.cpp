@@ -120,8 +120,8 @@ TEST(Module, NamedParametersAreDottedAndInRegistrationOrder) {
   } net(g);
   std::vector<std::string> names;
   for (auto& [n, t] : net.named_parameters()) names.push_back(n);
-  EXPECT_EQ(names, (std::vector<std::string>{"scale", "enc.0.weight", "enc.0.bias",
-                                             "enc.1.weight", "enc.1.bias", "head.weight"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"scale", "enc.0.weight", "enc.0.bias", "enc.1.weight",
+                                             "enc.1.bias", "head.weight"}));
   std::vector<std::string> bufs;
   for (auto& [n, t] : net.named_buffers()) bufs.push_back(n);
   EXPECT_EQ(bufs, (std::vector<std::string>{"enc.1.running_mean", "enc.1.running_var"}));
@@ -205,7 +205,7 @@ TEST(Module, RegistrationErrors) {
 TEST(Module, LayerArgumentErrors) {
   Generator g(39);
   EXPECT_THROW(Conv2d(3, 4, 0, g), Error);
-  EXPECT_THROW(Conv2d(3, 4, 3, g, 1, 0, true, 2), Error);  // 3 channels in 2 groups
+  EXPECT_THROW(Conv2d(3, 4, 3, g, 1, 0, true, 2), Error);     // 3 channels in 2 groups
   EXPECT_THROW(ConvTranspose2d(4, 4, 4, g, 2, 1, 2), Error);  // output_padding >= stride
   EXPECT_THROW(BatchNorm2d(0), Error);
   EXPECT_THROW(BatchNorm2d(4, 0.0), Error);

@@ -19,9 +19,9 @@ inline std::string shared_weights_dir(const std::string& name) {
 }
 
 // Skips the test, saying where it looked, when the pretrained weights `dir` are absent.
-#define MASKOFF_SKIP_WITHOUT_WEIGHTS(dir, what)                                        \
-  if (!std::filesystem::is_directory(dir))                                            \
-  GTEST_SKIP() << "no " << (what) << " weights at " << (dir)                          \
+#define MASKOFF_SKIP_WITHOUT_WEIGHTS(dir, what)              \
+  if (!std::filesystem::is_directory(dir))                   \
+  GTEST_SKIP() << "no " << (what) << " weights at " << (dir) \
                << " (set MASKOFF_SHARED to the shared data folder)"
 
 // Hides every GPU from child processes started while it lives: CUDA_VISIBLE_DEVICES=""
@@ -37,7 +37,8 @@ class HiddenGpus {
     }
   }
   ~HiddenGpus() {
-    for (int i = 0; i < 2; ++i) had_[i] ? setenv(kNames[i], old_[i].c_str(), 1) : unsetenv(kNames[i]);
+    for (int i = 0; i < 2; ++i)
+      had_[i] ? setenv(kNames[i], old_[i].c_str(), 1) : unsetenv(kNames[i]);
   }
   HiddenGpus(const HiddenGpus&) = delete;
   HiddenGpus& operator=(const HiddenGpus&) = delete;
@@ -52,16 +53,16 @@ class HiddenGpus {
 // Runs `statement` in a fresh child process that sees no GPU, so what a machine without
 // one does is tested on every machine. The statement reports a failure by exiting non-zero
 // (its stderr is shown); reaching its end passes.
-#define MASKOFF_EXPECT_WITHOUT_GPU(statement)                                         \
-  do {                                                                                \
-    ::maskoff::testing::HiddenGpus maskoff_hidden_;                                   \
-    GTEST_FLAG_SET(death_test_style, "threadsafe");                                   \
-    EXPECT_EXIT(                                                                      \
-        {                                                                             \
-          statement;                                                                  \
-          std::exit(0);                                                               \
-        },                                                                            \
-        ::testing::ExitedWithCode(0), "");                                            \
+#define MASKOFF_EXPECT_WITHOUT_GPU(statement)       \
+  do {                                              \
+    ::maskoff::testing::HiddenGpus maskoff_hidden_; \
+    GTEST_FLAG_SET(death_test_style, "threadsafe"); \
+    EXPECT_EXIT(                                    \
+        {                                           \
+          statement;                                \
+          std::exit(0);                             \
+        },                                          \
+        ::testing::ExitedWithCode(0), "");          \
   } while (0)
 
 // The message of the maskoff::Error that f throws, or "no error" when it throws none.

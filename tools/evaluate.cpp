@@ -37,7 +37,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kMetrics = {"mse", "psnr", "ssim", "lpips", "ssim_mask", "lpips_mask", "nme", "nme_mouth"};
+const std::vector<std::string> kMetrics = {"mse",       "psnr",       "ssim", "lpips",
+                                           "ssim_mask", "lpips_mask", "nme",  "nme_mouth"};
 enum { kMse, kPsnr, kSsim, kLpips, kSsimMask, kLpipsMask, kNme, kNmeMouth, kCount };
 const double kMissing = std::numeric_limits<double>::quiet_NaN();
 
@@ -63,7 +64,8 @@ Tensor unit_tensor(const dt::Image& img) {
   const int64_t plane = int64_t(img.width) * img.height;
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x)
-      for (int c = 0; c < 3; ++c) p[c * plane + int64_t(y) * img.width + x] = img.at(x, y, c) / 255.f;
+      for (int c = 0; c < 3; ++c)
+        p[c * plane + int64_t(y) * img.width + x] = img.at(x, y, c) / 255.f;
   return t;
 }
 
@@ -72,7 +74,8 @@ Tensor mask_tensor(const dt::Image& m) {
   Tensor t = empty({m.height, m.width});
   float* p = t.data<float>();
   for (int y = 0; y < m.height; ++y)
-    for (int x = 0; x < m.width; ++x) p[int64_t(y) * m.width + x] = m.at(x, y, 0) >= 128 ? 1.f : 0.f;
+    for (int x = 0; x < m.width; ++x)
+      p[int64_t(y) * m.width + x] = m.at(x, y, 0) >= 128 ? 1.f : 0.f;
   return t;
 }
 
@@ -105,8 +108,8 @@ struct Scorer {
 
   Row score(const Sample& s) {
     MASKOFF_CHECK(s.output.width == s.real.width && s.output.height == s.real.height,
-                  s.id << ": output " << s.output.width << "x" << s.output.height << " and real " << s.real.width << "x"
-                       << s.real.height << " differ in size");
+                  s.id << ": output " << s.output.width << "x" << s.output.height << " and real "
+                       << s.real.width << "x" << s.real.height << " differ in size");
     autograd::NoGradGuard no_grad;
     Row r;
     r.id = s.id;
@@ -118,14 +121,16 @@ struct Scorer {
     if (lpips && H >= metrics::Lpips::kMinSide && W >= metrics::Lpips::kMinSide)
       r.v[kLpips] = lpips->distance(a, b).to_vector<float>()[0];
     if (!s.mask.empty()) {
-      MASKOFF_CHECK(s.mask.width == W && s.mask.height == H, s.id << ": the mask is " << s.mask.width << "x"
-                                                                  << s.mask.height << ", the images " << W << "x" << H);
+      MASKOFF_CHECK(s.mask.width == W && s.mask.height == H,
+                    s.id << ": the mask is " << s.mask.width << "x" << s.mask.height
+                         << ", the images " << W << "x" << H);
       const Tensor m = mask_tensor(s.mask);
       bool any = false;
       for (float v : m.to_vector<float>()) any = any || v > 0;
       if (any) {
         const metrics::Box box = metrics::mask_box(m);
-        if (auto g = grown_box(box, metrics::kSsimWindow, H, W)) r.v[kSsimMask] = metrics::ssim_in_box(a, b, *g)[0];
+        if (auto g = grown_box(box, metrics::kSsimWindow, H, W))
+          r.v[kSsimMask] = metrics::ssim_in_box(a, b, *g)[0];
         if (lpips)
           if (auto g = grown_box(box, metrics::Lpips::kMinSide, H, W))
             r.v[kLpipsMask] = lpips->distance_in_box(a, b, *g).to_vector<float>()[0];
@@ -150,11 +155,16 @@ std::string fmt(double v) {
 std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -182,17 +192,24 @@ Stat stat_of(const std::vector<Row>& rows, int k) {
 json num_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
 const char* kConventions[] = {
-    "Images are compared as 8-bit RGB scaled to [0, 1], at the model's resolution in checkpoint mode.",
-    "MSE: mean over pixels and channels of the squared difference on [0, 1] (x 65025 for 8-bit units).",
+    "Images are compared as 8-bit RGB scaled to [0, 1], at the model's resolution in checkpoint "
+    "mode.",
+    "MSE: mean over pixels and channels of the squared difference on [0, 1] (x 65025 for 8-bit "
+    "units).",
     "PSNR: 10 log10(1 / MSE) dB, peak 1, capped at 100 dB (identical images).",
-    "SSIM: Wang et al. 2004 as scikit-image computes it with gaussian_weights=True: 11x11 Gaussian window, sigma "
-    "1.5, K1 0.01, K2 0.03, population covariances, data range 1, mean over the pixels 5 or more from the edge, then "
+    "SSIM: Wang et al. 2004 as scikit-image computes it with gaussian_weights=True: 11x11 Gaussian "
+    "window, sigma "
+    "1.5, K1 0.01, K2 0.03, population covariances, data range 1, mean over the pixels 5 or more "
+    "from the edge, then "
     "over channels.",
     "LPIPS: version 0.1, AlexNet backbone, linear heads on; inputs mapped to [-1, 1].",
-    "ssim_mask, lpips_mask: the same on the bounding box of the mask, grown about its centre to at least 11x11 "
+    "ssim_mask, lpips_mask: the same on the bounding box of the mask, grown about its centre to at "
+    "least 11x11 "
     "(SSIM) or 31x31 (LPIPS) where smaller.",
-    "NME: mean distance of dlib's 68 landmarks on the output to the real face's, divided by the real face's outer "
-    "eye-corner distance (points 36 and 45, from 0); nme_mouth over the mouth points 48-67 only. dlib's predictor is "
+    "NME: mean distance of dlib's 68 landmarks on the output to the real face's, divided by the "
+    "real face's outer "
+    "eye-corner distance (points 36 and 45, from 0); nme_mouth over the mouth points 48-67 only. "
+    "dlib's predictor is "
     "started from the bounding box of the real landmarks.",
     "std is the population standard deviation over the images that have the metric.",
 };
@@ -222,10 +239,15 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
   dt::write_text_atomic((fs::path(out_dir) / "metrics.json").string(), j.dump(2) + "\n");
 
   std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>maskoff evaluation</title>\n<style>"
-       "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #bbb;"
-       "padding:3px 8px;text-align:right}th{background:#eee}img{width:128px;height:128px;image-rendering:pixelated}"
-       ".grid td{text-align:center}pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;"
+  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>maskoff "
+       "evaluation</title>\n<style>"
+       "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px "
+       "solid #bbb;"
+       "padding:3px "
+       "8px;text-align:right}th{background:#eee}img{width:128px;height:128px;image-rendering:"
+       "pixelated}"
+       ".grid "
+       "td{text-align:center}pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;"
        "padding:0.5em;font-size:85%}</style></head><body>\n<h1>maskoff evaluation</h1>\n"
        "<details><summary>settings</summary><pre>"
     << html_escape(settings.dump(2)) << "</pre></details>\n<h2>Summary (" << rows.size()
@@ -237,7 +259,8 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
   }
   h << "</table>\n<h2>Conventions</h2>\n<ul>\n";
   for (const char* c : kConventions) h << "<li>" << html_escape(c) << "</li>\n";
-  h << "</ul>\n<h2>Images</h2>\n<table class=\"grid\"><tr><th>id</th>" << (has_input ? "<th>input</th>" : "")
+  h << "</ul>\n<h2>Images</h2>\n<table class=\"grid\"><tr><th>id</th>"
+    << (has_input ? "<th>input</th>" : "")
     << "<th>output</th><th>real</th><th>psnr</th><th>ssim</th><th>lpips</th><th>nme</th></tr>\n";
   for (size_t i = 0; i < shown.size(); ++i) {
     char stem[32];
@@ -248,9 +271,11 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
       return "<td><img src=\"" + name + "\" alt=\"" + what + "\"></td>";
     };
     const Row& r = rows[i];
-    h << "<tr><td>" << html_escape(r.id) << "</td>" << (has_input ? save(shown[i].input, "input") : "")
-      << save(shown[i].output, "output") << save(shown[i].real, "real");
-    for (int k : {kPsnr, kSsim, kLpips, kNme}) h << "<td>" << (std::isnan(r.v[k]) ? "-" : fmt(r.v[k])) << "</td>";
+    h << "<tr><td>" << html_escape(r.id) << "</td>"
+      << (has_input ? save(shown[i].input, "input") : "") << save(shown[i].output, "output")
+      << save(shown[i].real, "real");
+    for (int k : {kPsnr, kSsim, kLpips, kNme})
+      h << "<td>" << (std::isnan(r.v[k]) ? "-" : fmt(r.v[k])) << "</td>";
     h << "</tr>\n";
   }
   h << "</table>\n</body></html>\n";
@@ -261,8 +286,11 @@ void print_summary(const std::vector<Row>& rows) {
   std::printf("%-11s %12s %12s %7s\n", "metric", "mean", "std", "images");
   for (int k = 0; k < kCount; ++k) {
     const Stat s = stat_of(rows, k);
-    if (s.n == 0) std::printf("%-11s %12s %12s %7lld\n", kMetrics[k].c_str(), "-", "-", 0LL);
-    else std::printf("%-11s %12.6g %12.6g %7lld\n", kMetrics[k].c_str(), s.mean, s.std, static_cast<long long>(s.n));
+    if (s.n == 0)
+      std::printf("%-11s %12s %12s %7lld\n", kMetrics[k].c_str(), "-", "-", 0LL);
+    else
+      std::printf("%-11s %12.6g %12.6g %7lld\n", kMetrics[k].c_str(), s.mean, s.std,
+                  static_cast<long long>(s.n));
   }
 }
 
@@ -271,7 +299,8 @@ std::vector<std::string> images_in(const std::string& dir) {
   MASKOFF_CHECK(fs::is_directory(dir), "evaluate: " << dir << " is not a folder");
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && dt::is_image_file(e.path().string())) names.push_back(e.path().filename().string());
+    if (e.is_regular_file() && dt::is_image_file(e.path().string()))
+      names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   MASKOFF_CHECK(!names.empty(), "evaluate: no .png/.jpg images in " << dir);
   return names;
@@ -293,7 +322,8 @@ int print_table(const std::vector<std::string>& files) {
     } catch (const std::exception& e) {
       MASKOFF_FAIL("evaluate --table: " << f << " is not valid JSON: " << e.what());
     }
-    MASKOFF_CHECK(j.contains("count"), "evaluate --table: " << f << " is not an evaluate metrics.json (no 'count')");
+    MASKOFF_CHECK(j.contains("count"),
+                  "evaluate --table: " << f << " is not an evaluate metrics.json (no 'count')");
     // A run is named by its folder (OUT of evaluate): metrics.json files all share a name.
     const fs::path p = fs::absolute(f);
     const std::string label = p.has_parent_path() ? p.parent_path().filename().string() : f;
@@ -314,7 +344,8 @@ int print_table(const std::vector<std::string>& files) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Score a mask-removal model: MSE, PSNR, SSIM, LPIPS (whole image and mask box) and landmark NME.\n"
+      "Score a mask-removal model: MSE, PSNR, SSIM, LPIPS (whole image and mask box) and landmark "
+      "NME.\n"
       "Writes OUT/metrics.csv, OUT/metrics.json and OUT/report.html, and prints the summary."};
   std::string ckpt, data_dir, split = "test", out_dir, masks_dir, device_name = "auto", lpips_dir;
   std::vector<std::string> pairs, tables;
@@ -323,27 +354,36 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint", ckpt, "train_pix2pix checkpoint to evaluate on --data");
   app.add_option("--data", data_dir, "make_masked_dataset folder (with --checkpoint)");
   app.add_option("--split", split, "train, test or all")->capture_default_str();
-  app.add_option("--limit", limit, "score at most this many images (0: all)")->capture_default_str();
-  app.add_option("--pairs", pairs, "REAL_DIR FAKE_DIR: compare the images that share a file name")->expected(2);
-  app.add_option("--masks", masks_dir, "with --pairs: folder of masks (0/255, same file names) for the *_mask metrics");
-  app.add_option("--table", tables, "print one table from these metrics.json files and exit")->expected(1, 1 << 20);
+  app.add_option("--limit", limit, "score at most this many images (0: all)")
+      ->capture_default_str();
+  app.add_option("--pairs", pairs, "REAL_DIR FAKE_DIR: compare the images that share a file name")
+      ->expected(2);
+  app.add_option("--masks", masks_dir,
+                 "with --pairs: folder of masks (0/255, same file names) for the *_mask metrics");
+  app.add_option("--table", tables, "print one table from these metrics.json files and exit")
+      ->expected(1, 1 << 20);
   app.add_option("--out", out_dir, "output folder");
-  app.add_option("--lpips-weights", lpips_dir, "LPIPS AlexNet weights (default: <shared>/weights/lpips_alex)");
-  app.add_option("--report-images", report_images, "images shown in report.html")->capture_default_str();
-  app.add_option("--device", device_name, "where the generator runs: auto, cpu or cuda")->capture_default_str();
+  app.add_option("--lpips-weights", lpips_dir,
+                 "LPIPS AlexNet weights (default: <shared>/weights/lpips_alex)");
+  app.add_option("--report-images", report_images, "images shown in report.html")
+      ->capture_default_str();
+  app.add_option("--device", device_name, "where the generator runs: auto, cpu or cuda")
+      ->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
     const int modes = !ckpt.empty() + !pairs.empty() + !tables.empty();
     if (modes != 1) {
-      std::cerr << "evaluate: give exactly one of --checkpoint CKPT --data DIR, --pairs REAL_DIR FAKE_DIR, or "
+      std::cerr << "evaluate: give exactly one of --checkpoint CKPT --data DIR, --pairs REAL_DIR "
+                   "FAKE_DIR, or "
                    "--table FILE... (see --help)\n";
       return 2;
     }
     if (!tables.empty()) return print_table(tables);
     if (out_dir.empty() || (!ckpt.empty() && data_dir.empty())) {
-      std::cerr << "evaluate: --out DIR is required, and --data DIR with --checkpoint (see --help)\n";
+      std::cerr
+          << "evaluate: --out DIR is required, and --data DIR with --checkpoint (see --help)\n";
       return 2;
     }
     if (threads > 0) set_num_threads(threads);
@@ -359,8 +399,9 @@ int main(int argc, char** argv) {
         scorer.lpips = metrics::Lpips::load(lpips_dir);
         settings["lpips_weights"] = lpips_dir;
       } else {
-        std::fprintf(stderr, "evaluate: LPIPS weights not found (%s); the lpips columns are left empty "
-                             "(pass --lpips-weights DIR or set MASKOFF_SHARED)\n",
+        std::fprintf(stderr,
+                     "evaluate: LPIPS weights not found (%s); the lpips columns are left empty "
+                     "(pass --lpips-weights DIR or set MASKOFF_SHARED)\n",
                      lpips_dir.empty() ? "no shared folder" : lpips_dir.c_str());
       }
     }
@@ -381,11 +422,16 @@ int main(int argc, char** argv) {
       const Device device = train::select_device(device_name, std::cerr);
       train::LoadedGenerator gen = train::load_generator(ckpt, device);
       const int R = gen.resolution;
-      std::fprintf(stderr, "evaluate: generator %dx%d from %s on %s, %d threads\n", R, R, ckpt.c_str(),
-                   device.str().c_str(), num_threads());
+      std::fprintf(stderr, "evaluate: generator %dx%d from %s on %s, %d threads\n", R, R,
+                   ckpt.c_str(), device.str().c_str(), num_threads());
       const auto ds = train::PairedDataset::load(data_dir, split, R, false, limit);
-      settings.update({{"mode", "checkpoint"}, {"checkpoint", ckpt}, {"data", data_dir}, {"split", split},
-                       {"limit", limit}, {"resolution", R}, {"options", gen.options.to_json()},
+      settings.update({{"mode", "checkpoint"},
+                       {"checkpoint", ckpt},
+                       {"data", data_dir},
+                       {"split", split},
+                       {"limit", limit},
+                       {"resolution", R},
+                       {"options", gen.options.to_json()},
                        {"test_mode", "batch statistics per image, dropout off"}});
       for (size_t i = 0; i < ds.size(); ++i) {
         const train::PairedBatch b = ds.batch({i}, 0, 0);
@@ -400,7 +446,8 @@ int main(int argc, char** argv) {
         for (size_t k = 0; k < mk.size(); ++k) s.mask.pixels[k] = mk[k] > 0.5f ? 255 : 0;
         const auto lm = b.landmarks.to_vector<float>();
         dt::Landmarks real_lm;
-        for (int k = 0; k < 68; ++k) real_lm[k] = {double(lm[k * 2]) * R, double(lm[k * 2 + 1]) * R};
+        for (int k = 0; k < 68; ++k)
+          real_lm[k] = {double(lm[k * 2]) * R, double(lm[k * 2 + 1]) * R};
         s.real_landmarks = real_lm;
         s.landmark_box = dt::landmark_box(real_lm);
         const Row r = scorer.score(s);
@@ -411,23 +458,30 @@ int main(int argc, char** argv) {
       const std::string real_dir = pairs[0], fake_dir = pairs[1];
       std::vector<std::string> names = images_in(real_dir);
       if (limit > 0 && static_cast<int64_t>(names.size()) > limit) names.resize(limit);
-      settings.update({{"mode", "pairs"}, {"real", real_dir}, {"fake", fake_dir}, {"limit", limit},
+      settings.update({{"mode", "pairs"},
+                       {"real", real_dir},
+                       {"fake", fake_dir},
+                       {"limit", limit},
                        {"masks", masks_dir.empty() ? json(nullptr) : json(masks_dir)}});
       for (size_t i = 0; i < names.size(); ++i) {
         Sample s;
         s.id = names[i];
         s.real = dt::read_image((fs::path(real_dir) / names[i]).string());
         const fs::path fake = fs::path(fake_dir) / names[i];
-        MASKOFF_CHECK(fs::exists(fake), "evaluate: " << fake.string() << " is missing (every image of " << real_dir
-                                                     << " needs a partner of the same name in " << fake_dir << ")");
+        MASKOFF_CHECK(fs::exists(fake),
+                      "evaluate: " << fake.string() << " is missing (every image of " << real_dir
+                                   << " needs a partner of the same name in " << fake_dir << ")");
         s.output = dt::read_image(fake.string());
         if (!masks_dir.empty()) s.mask = dt::read_image((fs::path(masks_dir) / names[i]).string());
         // The largest face dlib finds on the real image is the one compared.
         const auto boxes = scorer.faces.detect(s.real);
         if (!boxes.empty()) {
-          const auto area = [](const dt::FaceBox& b) { return double(b.right - b.left) * (b.bottom - b.top); };
-          const auto best = *std::max_element(boxes.begin(), boxes.end(),
-                                              [&](const auto& a, const auto& b) { return area(a) < area(b); });
+          const auto area = [](const dt::FaceBox& b) {
+            return double(b.right - b.left) * (b.bottom - b.top);
+          };
+          const auto best =
+              *std::max_element(boxes.begin(), boxes.end(),
+                                [&](const auto& a, const auto& b) { return area(a) < area(b); });
           // Re-fitted from the box the output's fit starts from, so both fits start alike and
           // identical images score exactly 0.
           s.landmark_box = dt::landmark_box(scorer.faces.landmarks(s.real, best));
@@ -440,8 +494,10 @@ int main(int argc, char** argv) {
         progress(i + 1, names.size());
       }
       if (no_landmarks)
-        std::fprintf(stderr, "evaluate: dlib found no face on %lld real image%s; their nme columns are empty\n",
-                     static_cast<long long>(no_landmarks), no_landmarks == 1 ? "" : "s");
+        std::fprintf(
+            stderr,
+            "evaluate: dlib found no face on %lld real image%s; their nme columns are empty\n",
+            static_cast<long long>(no_landmarks), no_landmarks == 1 ? "" : "s");
     }
     settings["lpips_version"] = "0.1 alex";
     settings["psnr_cap_db"] = metrics::kPsnrCapDb;

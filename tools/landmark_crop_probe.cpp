@@ -29,8 +29,8 @@ struct Region {
   const char* name;
   int first, last;  // inclusive, dlib's 68-point order
 };
-constexpr std::array<Region, 5> kRegions = {{
-    {"jaw", 0, 16}, {"brows", 17, 26}, {"nose", 27, 35}, {"eyes", 36, 47}, {"mouth", 48, 67}}};
+constexpr std::array<Region, 5> kRegions = {
+    {{"jaw", 0, 16}, {"brows", 17, 26}, {"nose", 27, 35}, {"eyes", 36, 47}, {"mouth", 48, 67}}};
 
 struct Score {
   models::LandmarkCrop crop;
@@ -43,7 +43,8 @@ struct Score {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Runs the 68-point landmark network on the real faces of a make_masked_dataset folder, on the\n"
+      "Runs the 68-point landmark network on the real faces of a make_masked_dataset folder, on "
+      "the\n"
       "whole frame and on square crops, and compares with the dataset's dlib landmarks: mean NME\n"
       "(mean point distance / distance between dlib points 36 and 45), overall and per region."};
   std::string data_dir, weights;
@@ -51,7 +52,8 @@ int main(int argc, char** argv) {
   int batch = 16;
   std::vector<double> sizes = {0.70, 0.725, 0.75, 0.775, 0.80, 0.825, 0.85};
   std::vector<double> shifts = {0.5, 0.625, 0.75, 0.875, 1};
-  app.add_option("--data", data_dir, "dataset folder (manifest.csv, real/, landmarks/)")->required();
+  app.add_option("--data", data_dir, "dataset folder (manifest.csv, real/, landmarks/)")
+      ->required();
   app.add_option("--limit", limit, "use the first N faces of the manifest")->capture_default_str();
   app.add_option("--weights", weights,
                  "landmark network folder (default: <shared>/weights/face_landmark_68)");
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
                   "--sizes and --shifts need at least one value each");
     if (weights.empty()) {
       const std::string shared = data::shared_dir();
-      MASKOFF_CHECK(!shared.empty(), "no shared folder found; pass --weights or set MASKOFF_SHARED");
+      MASKOFF_CHECK(!shared.empty(),
+                    "no shared folder found; pass --weights or set MASKOFF_SHARED");
       weights = shared + "/weights/face_landmark_68";
     }
     auto net = models::load_landmark_net(weights);
@@ -92,8 +95,8 @@ int main(int argc, char** argv) {
     std::vector<data::ManifestRow> rows = data::read_manifest(data_dir + "/manifest.csv");
     if (static_cast<int64_t>(rows.size()) > limit) rows.resize(static_cast<size_t>(limit));
     MASKOFF_CHECK(!rows.empty(), data_dir << "/manifest.csv lists no faces");
-    std::fprintf(stderr, "landmark_crop_probe: %zu faces, %zu crops, %d threads (CPU)\n", rows.size(),
-                 scores.size(), num_threads());
+    std::fprintf(stderr, "landmark_crop_probe: %zu faces, %zu crops, %d threads (CPU)\n",
+                 rows.size(), scores.size(), num_threads());
 
     const auto t0 = std::chrono::steady_clock::now();
     int64_t side = 0, faces = 0;
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
           std::array<double, 68> dist;
           for (size_t j = 0; j < 68; ++j)
             dist[j] = std::hypot(p[(k * 68 + j) * 2] * double(side) - d[j].x,
-                                 p[(k * 68 + j) * 2 + 1] * double(side) - d[j].y) / iod;
+                                 p[(k * 68 + j) * 2 + 1] * double(side) - d[j].y) /
+                      iod;
           double all = 0;
           for (double e : dist) all += e;
           sc.nme += all / 68;

@@ -36,14 +36,17 @@ class ProgressReporter {
   void operator()(const DatasetProgress& p) {
     const double frac = p.files_total ? static_cast<double>(p.files_done) / p.files_total : 1.0;
     const double rate = p.seconds > 0 ? p.faces_written / p.seconds : 0;
-    const double eta = p.files_done > 0 ? p.seconds * (p.files_total - p.files_done) / p.files_done : 0;
+    const double eta =
+        p.files_done > 0 ? p.seconds * (p.files_total - p.files_done) / p.files_done : 0;
     char line[200];
     std::snprintf(line, sizeof line, "%lld/%lld files, %lld faces, %.1f faces/s, ETA %s",
                   static_cast<long long>(p.files_done), static_cast<long long>(p.files_total),
-                  static_cast<long long>(p.faces_written), rate, p.files_done ? maskoff::train::format_duration(eta).c_str() : "?");
+                  static_cast<long long>(p.faces_written), rate,
+                  p.files_done ? maskoff::train::format_duration(eta).c_str() : "?");
     if (tty_) {
       const int width = 30, fill = static_cast<int>(frac * width);
-      std::fprintf(stderr, "\r[%s%s] %s   ", std::string(fill, '#').c_str(), std::string(width - fill, '.').c_str(), line);
+      std::fprintf(stderr, "\r[%s%s] %s   ", std::string(fill, '#').c_str(),
+                   std::string(width - fill, '.').c_str(), line);
       if (p.files_done == p.files_total) std::fprintf(stderr, "\n");
     } else {
       const int decile = static_cast<int>(frac * 10);
@@ -64,43 +67,59 @@ class ProgressReporter {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Builds a masked-face dataset: detects and FFHQ-aligns faces, puts synthetic masks on them and writes\n"
-      "masked/ID.png, real/ID.png, mask/ID.png (0/255), landmarks/ID.txt, manifest.csv, contact_sheet.png\n"
+      "Builds a masked-face dataset: detects and FFHQ-aligns faces, puts synthetic masks on them "
+      "and writes\n"
+      "masked/ID.png, real/ID.png, mask/ID.png (0/255), landmarks/ID.txt, manifest.csv, "
+      "contact_sheet.png\n"
       "and summary.json. Same --seed, same bytes, whatever --threads.\n"
-      "Cloth masks get a random tint (or with --textures a fabric texture) half of the time, plain\n"
+      "Cloth masks get a random tint (or with --textures a fabric texture) half of the time, "
+      "plain\n"
       "surgical masks a quarter of the time."};
   DatasetOptions opt;
   std::vector<std::string> types = {"all"};
   app.add_option("--input", opt.inputs,
-                 "image file or folder (recursive .jpg/.jpeg/.png); repeatable; default: dlib's example photos");
+                 "image file or folder (recursive .jpg/.jpeg/.png); repeatable; default: dlib's "
+                 "example photos");
   app.add_option("--output", opt.output, "dataset folder")->required();
-  app.add_flag("--overwrite", opt.overwrite,
-               "replace a dataset already in --output (its manifest, summary, contact sheet and images)");
+  app.add_flag(
+      "--overwrite", opt.overwrite,
+      "replace a dataset already in --output (its manifest, summary, contact sheet and images)");
   app.add_option("--size", opt.size, "output side in pixels")->capture_default_str();
-  app.add_flag("--aligned", opt.aligned, "inputs are already aligned square faces (e.g. FFHQ): resize, no crop");
+  app.add_flag("--aligned", opt.aligned,
+               "inputs are already aligned square faces (e.g. FFHQ): resize, no crop");
   app.add_option("--mask-types", types,
                  "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, or all")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_flag("--textures", opt.textures, "blend fabric textures onto some cloth and surgical masks");
-  app.add_option("--test-fraction", opt.test_fraction, "share of ids in the test split")->capture_default_str();
+  app.add_flag("--textures", opt.textures,
+               "blend fabric textures onto some cloth and surgical masks");
+  app.add_option("--test-fraction", opt.test_fraction, "share of ids in the test split")
+      ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed for every random choice")->capture_default_str();
   opt.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   app.add_option("--threads", opt.threads, "worker threads")->capture_default_str();
   app.add_option("--limit", opt.limit, "use only the first N input files (sorted)");
-  app.add_option("--masks-dir", opt.masks_dir, "mask templates folder (default: <shared>/data/masks)");
-  app.add_option("--contact-rows", opt.contact_rows, "rows in contact_sheet.png (0: none)")->capture_default_str();
-  app.add_option("--min-eye-distance", opt.min_eye_distance, "skip faces whose eyes are closer (source pixels)")
+  app.add_option("--masks-dir", opt.masks_dir,
+                 "mask templates folder (default: <shared>/data/masks)");
+  app.add_option("--contact-rows", opt.contact_rows, "rows in contact_sheet.png (0: none)")
       ->capture_default_str();
-  app.add_option("--predictor", opt.predictor_path, "dlib 68-point landmark model")->capture_default_str();
-  app.add_option("--detector", opt.detector,
-                 "face detector for photos that are not --aligned: hog (dlib's) or cnn (the CNN face detector, which "
-                 "also finds half-hidden and turned faces; weights in SHARED/weights/face_detector_yunet)")
+  app.add_option("--min-eye-distance", opt.min_eye_distance,
+                 "skip faces whose eyes are closer (source pixels)")
+      ->capture_default_str();
+  app.add_option("--predictor", opt.predictor_path, "dlib 68-point landmark model")
+      ->capture_default_str();
+  app.add_option(
+         "--detector", opt.detector,
+         "face detector for photos that are not --aligned: hog (dlib's) or cnn (the CNN face "
+         "detector, which "
+         "also finds half-hidden and turned faces; weights in SHARED/weights/face_detector_yunet)")
       ->check(CLI::IsMember({"hog", "cnn"}))
       ->capture_default_str();
-  app.add_option("--detector-weights", opt.detector_weights,
-                 "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
-  app.add_option("--cnn-min-score", opt.cnn_min_score, "with --detector cnn: lowest score kept, in [0.2, 1]")
+  app.add_option(
+      "--detector-weights", opt.detector_weights,
+      "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
+  app.add_option("--cnn-min-score", opt.cnn_min_score,
+                 "with --detector cnn: lowest score kept, in [0.2, 1]")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -109,11 +128,14 @@ int main(int argc, char** argv) {
     if (opt.masks_dir.empty()) opt.masks_dir = default_masks_dir();
     std::string names;
     for (MaskType t : opt.mask_types) names += (names.empty() ? "" : ",") + mask_type_name(t);
-    std::fprintf(stderr, "make_masked_dataset: %d threads (CPU only), size %d, %s, mask types %s, seed %llu\n",
-                 opt.threads, opt.size, opt.aligned ? "aligned inputs" : "detect + align", names.c_str(),
-                 static_cast<unsigned long long>(opt.seed));
-    std::fprintf(stderr, "inputs: %s\n", opt.inputs.empty() ? (dlib_examples_dir() + " (faces/, johns/)").c_str()
-                                                             : std::to_string(opt.inputs.size()).append(" path(s)").c_str());
+    std::fprintf(
+        stderr,
+        "make_masked_dataset: %d threads (CPU only), size %d, %s, mask types %s, seed %llu\n",
+        opt.threads, opt.size, opt.aligned ? "aligned inputs" : "detect + align", names.c_str(),
+        static_cast<unsigned long long>(opt.seed));
+    std::fprintf(stderr, "inputs: %s\n",
+                 opt.inputs.empty() ? (dlib_examples_dir() + " (faces/, johns/)").c_str()
+                                    : std::to_string(opt.inputs.size()).append(" path(s)").c_str());
     ProgressReporter progress;
     DatasetSummary s = build_masked_dataset(opt, std::ref(progress));
     std::cout << format_summary(s);

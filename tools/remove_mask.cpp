@@ -48,7 +48,8 @@ dt::Image warp_back(const dt::Image& face, const dt::Mat3& to_aligned, int photo
   const dt::Point2 p0 = dt::apply_homography(to_photo, {c, c});
   const dt::Point2 px = dt::apply_homography(to_photo, {c + 1, c});
   const dt::Point2 py = dt::apply_homography(to_photo, {c, c + 1});
-  double scale = std::sqrt(std::fabs((px.x - p0.x) * (py.y - p0.y) - (px.y - p0.y) * (py.x - p0.x)));
+  double scale =
+      std::sqrt(std::fabs((px.x - p0.x) * (py.y - p0.y) - (px.y - p0.y) * (py.x - p0.x)));
   dt::Image src = dt::to_rgba(face);
   // Level k+1 pixel p sits at 2p + 0.5 of level k.
   const dt::Mat3 up = {2, 0, 0.5, 0, 2, 0.5, 0, 0, 1};
@@ -80,7 +81,8 @@ void draw_dot(dt::Image& img, dt::Point2 p, int r, const uint8_t rgb[3]) {
   const int cx = static_cast<int>(std::lround(p.x)), cy = static_cast<int>(std::lround(p.y));
   for (int y = cy - r; y <= cy + r; ++y)
     for (int x = cx - r; x <= cx + r; ++x)
-      if (x >= 0 && y >= 0 && x < img.width && y < img.height && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+      if (x >= 0 && y >= 0 && x < img.width && y < img.height &&
+          (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
         for (int c = 0; c < 3; ++c) img.at(x, y, c) = rgb[c];
 }
 // A score such as "0.87" in a 3x5 pixel font, each font pixel drawn as a `px` square,
@@ -103,7 +105,8 @@ void draw_label(dt::Image& img, int x, int y, const std::string& text, int px) {
         if (kGlyphs[g][r * 3 + c] == '1')
           for (int dy = 0; dy < px; ++dy)
             for (int dx = 0; dx < px; ++dx) {
-              const int xx = x + px + (static_cast<int>(i) * 4 + c) * px + dx, yy = y + px + r * px + dy;
+              const int xx = x + px + (static_cast<int>(i) * 4 + c) * px + dx,
+                        yy = y + px + r * px + dy;
               if (xx >= 0 && yy >= 0 && xx < img.width && yy < img.height)
                 for (int ch = 0; ch < 3; ++ch) img.at(xx, yy, ch) = 255;
             }
@@ -114,7 +117,8 @@ void draw_label(dt::Image& img, int x, int y, const std::string& text, int px) {
 void draw_cnn(dt::Image& img, const dt::FoundFace& f, const uint8_t rgb[3]) {
   const models::FaceDetection& d = f.cnn;
   const dt::FaceBox b{static_cast<int>(std::lround(d.x1)), static_cast<int>(std::lround(d.y1)),
-                      static_cast<int>(std::lround(d.x2)) - 1, static_cast<int>(std::lround(d.y2)) - 1, d.score};
+                      static_cast<int>(std::lround(d.x2)) - 1,
+                      static_cast<int>(std::lround(d.y2)) - 1, d.score};
   const int thick = std::max(2, std::max(img.width, img.height) / 400);
   draw_rect(img, b, rgb, thick);
   const int px = std::max(2, std::max(img.width, img.height) / 300);
@@ -122,7 +126,8 @@ void draw_cnn(dt::Image& img, const dt::FoundFace& f, const uint8_t rgb[3]) {
   std::snprintf(score, sizeof score, "%.2f", d.score);
   draw_label(img, std::max(0, b.left - thick), std::max(0, b.top - thick - 7 * px), score, px);
   const uint8_t cyan[3] = {0, 230, 255};
-  for (int j = 0; j < 5; ++j) draw_dot(img, {d.landmarks[2 * j], d.landmarks[2 * j + 1]}, thick + 1, cyan);
+  for (int j = 0; j < 5; ++j)
+    draw_dot(img, {d.landmarks[2 * j], d.landmarks[2 * j + 1]}, thick + 1, cyan);
 }
 
 void tint(dt::Image& img, const dt::RegionWeights& region) {
@@ -132,7 +137,8 @@ void tint(dt::Image& img, const dt::RegionWeights& region) {
       if (w <= 0) continue;
       const float blue[3] = {40, 90, 255};
       for (int c = 0; c < 3; ++c)
-        img.at(x, y, c) = static_cast<uint8_t>(std::lround(img.at(x, y, c) + w * (blue[c] - img.at(x, y, c))));
+        img.at(x, y, c) =
+            static_cast<uint8_t>(std::lround(img.at(x, y, c) + w * (blue[c] - img.at(x, y, c))));
     }
 }
 
@@ -157,13 +163,19 @@ int main(int argc, char** argv) {
   prefer_sleeping_omp_threads(argv);
   CLI::App app{
       "Remove face masks from a photo with a generator trained by train_pix2pix.\n"
-      "Every face found is aligned, passed through the generator, warped back and blended over the lower\n"
-      "face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they were.\n"
-      "A mask hides the jaw and mouth, where dlib's landmarks go astray: by default only the points a mask\n"
-      "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are placed by the\n"
+      "Every face found is aligned, passed through the generator, warped back and blended over the "
+      "lower\n"
+      "face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they "
+      "were.\n"
+      "A mask hides the jaw and mouth, where dlib's landmarks go astray: by default only the "
+      "points a mask\n"
+      "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are "
+      "placed by the\n"
       "face-shape model stored in the checkpoint.\n"
-      "Faces are found by a small CNN detector (weights in SHARED/weights/face_detector_yunet) whose five\n"
-      "points place the box for dlib's 68-point fit; --detector hog uses dlib's own detector instead."};
+      "Faces are found by a small CNN detector (weights in SHARED/weights/face_detector_yunet) "
+      "whose five\n"
+      "points place the box for dlib's 68-point fit; --detector hog uses dlib's own detector "
+      "instead."};
   std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
   std::string detector_name = "cnn", detector_weights, min_score_text;
   dt::CnnFaceOptions cnn_find;
@@ -177,53 +189,68 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "auto, cpu or cuda")->capture_default_str();
   app.add_option("--dilate", dilate, "grow the lower-face region by this fraction of the jaw width")
       ->capture_default_str();
-  app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")->capture_default_str();
-  auto* detector_opt =
-      app.add_option("--detector", detector_name,
-                     "cnn: the CNN face detector (finds most faces a mask half hides); hog: dlib's HOG detector, "
-                     "padded, with low scores and the mirror check")
-          ->check(CLI::IsMember({"cnn", "hog"}))
-          ->capture_default_str();
-  app.add_option("--detector-weights", detector_weights,
-                 "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
+  app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")
+      ->capture_default_str();
+  auto* detector_opt = app.add_option("--detector", detector_name,
+                                      "cnn: the CNN face detector (finds most faces a mask half "
+                                      "hides); hog: dlib's HOG detector, "
+                                      "padded, with low scores and the mirror check")
+                           ->check(CLI::IsMember({"cnn", "hog"}))
+                           ->capture_default_str();
+  app.add_option(
+      "--detector-weights", detector_weights,
+      "folder of the CNN detector's .npy weights (default: SHARED/weights/face_detector_yunet)");
   char cnn_default[64], hog_default[64];
   std::snprintf(cnn_default, sizeof cnn_default, "%.2f", cnn_find.min_score);
   std::snprintf(hog_default, sizeof hog_default, "%.1f", find.min_score);
-  app.add_option("--min-score", min_score_text,
-                 std::string("lowest detector confidence accepted. cnn: in [0.2, 1], default ") + cnn_default +
-                     " (most masked faces score above 0.8 with the zoomed-out pass). hog: <= 0, default " + hog_default +
-                     " (dlib's usual threshold is 0; half-hidden faces often score below it); a face scoring below "
-                     "0 is kept only when its visible landmarks fit the face-shape model within --max-shape-error");
+  app.add_option(
+      "--min-score", min_score_text,
+      std::string("lowest detector confidence accepted. cnn: in [0.2, 1], default ") + cnn_default +
+          " (most masked faces score above 0.8 with the zoomed-out pass). hog: <= 0, default " +
+          hog_default +
+          " (dlib's usual threshold is 0; half-hidden faces often score below it); a face scoring "
+          "below "
+          "0 is kept only when its visible landmarks fit the face-shape model within "
+          "--max-shape-error");
   app.add_option("--min-relative-score", cnn_find.min_relative,
-                 "cnn: a face must also score at least this fraction of the photo's best detection (0: off)")
+                 "cnn: a face must also score at least this fraction of the photo's best detection "
+                 "(0: off)")
       ->capture_default_str();
   app.add_option("--zoom-out", cnn_find.zoom_out,
-                 "cnn: a second pass on the photo with a flat border of this fraction of its longer side, scaled "
+                 "cnn: a second pass on the photo with a flat border of this fraction of its "
+                 "longer side, scaled "
                  "back to its size, for faces larger than the frame (0: one pass)")
       ->capture_default_str();
   app.add_option("--max-shape-error", find.max_shape_error,
-                 "hog, faces scoring below 0: largest RMS misfit of the visible landmarks to the face-shape model, "
+                 "hog, faces scoring below 0: largest RMS misfit of the visible landmarks to the "
+                 "face-shape model, "
                  "in eye distances")
       ->capture_default_str();
   app.add_option("--pad", find.pad,
-                 "hog: flat border added around the photo before detection, as a fraction of its longer side "
+                 "hog: flat border added around the photo before detection, as a fraction of its "
+                 "longer side "
                  "(close-ups need context around the face to be detected)")
       ->capture_default_str();
   bool no_mirror = false;
   app.add_flag("--no-mirror-check", no_mirror,
-               "hog: keep a face scoring below 0 even when the detector does not find it again in the mirrored "
+               "hog: keep a face scoring below 0 even when the detector does not find it again in "
+               "the mirrored "
                "photo (finds more masked faces, and more false ones)");
   app.add_option("--landmarks", landmarks_mode,
-                 "visible: hidden points from the face-shape model; dlib: all 68 points as dlib places them")
+                 "visible: hidden points from the face-shape model; dlib: all 68 points as dlib "
+                 "places them")
       ->check(CLI::IsMember({"visible", "dlib"}))
       ->capture_default_str();
-  app.add_option("--face", face_boxes,
-                 "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
+  app.add_option(
+         "--face", face_boxes,
+         "LEFT,TOP,RIGHT,BOTTOM: a face box given by hand (repeatable); no detection is run")
       ->delimiter(',')
       ->take_all();
   app.add_option("--overlay", overlay,
-                 "also write a PNG of the photo showing the face boxes (green kept, red rejected; with the CNN "
-                 "detector its scores and five points in cyan), the landmarks (green from dlib, yellow from the shape "
+                 "also write a PNG of the photo showing the face boxes (green kept, red rejected; "
+                 "with the CNN "
+                 "detector its scores and five points in cyan), the landmarks (green from dlib, "
+                 "yellow from the shape "
                  "model) and the blend region (blue)");
   app.add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -238,12 +265,14 @@ int main(int argc, char** argv) {
       detector_weights = dt::shared_dir() + "/weights/face_detector_yunet";
     const bool use_cnn = face_boxes.empty() && detector_name == "cnn";
     if (use_cnn && !std::filesystem::is_directory(detector_weights)) {
-      const std::string where = detector_weights.empty() ? "no shared folder (../shared or MASKOFF_SHARED)"
-                                                         : detector_weights + " does not exist";
+      const std::string where = detector_weights.empty()
+                                    ? "no shared folder (../shared or MASKOFF_SHARED)"
+                                    : detector_weights + " does not exist";
       MASKOFF_CHECK(detector_opt->count() == 0 && app.count("--detector-weights") == 0,
                     "the CNN face detector's weights were not found: " << where);
       std::fprintf(stderr,
-                   "remove_mask: the CNN face detector's weights were not found (%s); using dlib's HOG detector "
+                   "remove_mask: the CNN face detector's weights were not found (%s); using dlib's "
+                   "HOG detector "
                    "(--detector hog), which misses more masked faces\n",
                    where.c_str());
       detector_name = "hog";
@@ -251,48 +280,56 @@ int main(int argc, char** argv) {
     if (!min_score_text.empty()) {
       double v = 0;
       std::istringstream in(min_score_text);
-      MASKOFF_CHECK((in >> v) && (in >> std::ws).eof(), "--min-score: not a number: '" << min_score_text << "'");
+      MASKOFF_CHECK((in >> v) && (in >> std::ws).eof(),
+                    "--min-score: not a number: '" << min_score_text << "'");
       (detector_name == "cnn" ? cnn_find.min_score : find.min_score) = v;
     }
     if (detector_name == "cnn")
       MASKOFF_CHECK(cnn_find.min_score >= 0.2 && cnn_find.min_score <= 1,
-                    "--min-score must be in [0.2, 1] with --detector cnn (its scores are in [0, 1] and it reports "
-                    "none below 0.2), got " << cnn_find.min_score);
+                    "--min-score must be in [0.2, 1] with --detector cnn (its scores are in [0, 1] "
+                    "and it reports "
+                    "none below 0.2), got "
+                        << cnn_find.min_score);
     else
-      MASKOFF_CHECK(find.min_score <= 0,
-                    "--min-score must be <= 0 with --detector hog (faces scoring 0 or more are always kept)");
+      MASKOFF_CHECK(
+          find.min_score <= 0,
+          "--min-score must be <= 0 with --detector hog (faces scoring 0 or more are always kept)");
     MASKOFF_CHECK(cnn_find.zoom_out >= 0 && cnn_find.zoom_out <= 2, "--zoom-out must be in [0, 2]");
-    MASKOFF_CHECK(cnn_find.min_relative >= 0 && cnn_find.min_relative <= 1, "--min-relative-score must be in [0, 1]");
+    MASKOFF_CHECK(cnn_find.min_relative >= 0 && cnn_find.min_relative <= 1,
+                  "--min-relative-score must be in [0, 1]");
     const Device device = train::select_device(device_name, std::cerr);
     const auto t_load = Clock::now();
     train::LoadedGenerator gen = train::load_generator(ckpt, device);
     const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
     std::fprintf(stderr,
-                 "remove_mask: generator %lldx%lld (ngf %lld) from %s on %s, %d threads (OMP_WAIT_POLICY=%s), "
+                 "remove_mask: generator %lldx%lld (ngf %lld) from %s on %s, %d threads "
+                 "(OMP_WAIT_POLICY=%s), "
                  "loaded in %.0f ms\n",
                  static_cast<long long>(gen.resolution), static_cast<long long>(gen.resolution),
-                 static_cast<long long>(gen.options.ngf), ckpt.c_str(), device.str().c_str(), num_threads(),
-                 wait_policy ? wait_policy : "unset", ms_since(t_load));
+                 static_cast<long long>(gen.options.ngf), ckpt.c_str(), device.str().c_str(),
+                 num_threads(), wait_policy ? wait_policy : "unset", ms_since(t_load));
     dt::FaceShapeModel shape;
     if (landmarks_mode == "visible") {
       shape = gen.face_shape;
       if (shape.empty())
-        std::fprintf(stderr,
-                     "remove_mask: %s carries no face-shape model, so all 68 landmarks are taken from dlib "
-                     "(train_pix2pix stores one when its training set has 4 faces or more)\n",
-                     ckpt.c_str());
+        std::fprintf(
+            stderr,
+            "remove_mask: %s carries no face-shape model, so all 68 landmarks are taken from dlib "
+            "(train_pix2pix stores one when its training set has 4 faces or more)\n",
+            ckpt.c_str());
     }
 
     std::unique_ptr<models::FaceDetector> detector;
     if (use_cnn && detector_name == "cnn") {
       const auto t0 = Clock::now();
       detector = std::make_unique<models::FaceDetector>(detector_weights, device);
-      std::fprintf(stderr, "remove_mask: CNN face detector from %s, loaded in %.0f ms\n", detector_weights.c_str(),
-                   ms_since(t0));
+      std::fprintf(stderr, "remove_mask: CNN face detector from %s, loaded in %.0f ms\n",
+                   detector_weights.c_str(), ms_since(t0));
     }
 
-    dt::FaceAnalyzer analyzer;          // loads dlib's landmark model once
-    const auto t_start = Clock::now();  // the photo's time: reading it, finding faces, removing masks
+    dt::FaceAnalyzer analyzer;  // loads dlib's landmark model once
+    const auto t_start =
+        Clock::now();  // the photo's time: reading it, finding faces, removing masks
     const dt::Image photo = dt::read_image(input);
     const auto t_detect = Clock::now();
     std::vector<dt::FoundFace> candidates;
@@ -317,25 +354,29 @@ int main(int argc, char** argv) {
     for (const dt::FoundFace& f : candidates) {
       if (f.accepted) continue;
       if (f.from_cnn)
-        std::fprintf(stderr, "candidate at (%.0f, %.0f)-(%.0f, %.0f), score %.2f: rejected, %s\n", f.cnn.x1, f.cnn.y1,
-                     f.cnn.x2, f.cnn.y2, f.cnn.score, f.rejected_because.c_str());
+        std::fprintf(stderr, "candidate at (%.0f, %.0f)-(%.0f, %.0f), score %.2f: rejected, %s\n",
+                     f.cnn.x1, f.cnn.y1, f.cnn.x2, f.cnn.y2, f.cnn.score,
+                     f.rejected_because.c_str());
       if (!overlay.empty()) f.from_cnn ? draw_cnn(shown, f, red) : draw_rect(shown, f.box, red, 2);
     }
     if (faces.empty()) {
       std::fprintf(stderr,
-                   "remove_mask: no face found in %s (%dx%d; %zu candidate%s rejected; %s detector, %.0f ms); "
+                   "remove_mask: no face found in %s (%dx%d; %zu candidate%s rejected; %s "
+                   "detector, %.0f ms); "
                    "nothing written\n",
-                   input.c_str(), photo.width, photo.height, candidates.size(), candidates.size() == 1 ? "" : "s",
-                   detector ? "CNN" : "HOG", t_find);
+                   input.c_str(), photo.width, photo.height, candidates.size(),
+                   candidates.size() == 1 ? "" : "s", detector ? "CNN" : "HOG", t_find);
       if (!overlay.empty()) {
         dt::write_png(overlay, shown);
-        std::fprintf(stderr, "remove_mask: the rejected candidates are drawn in %s\n", overlay.c_str());
+        std::fprintf(stderr, "remove_mask: the rejected candidates are drawn in %s\n",
+                     overlay.c_str());
       }
       return 2;
     }
-    std::fprintf(stderr, "%s: %dx%d, %zu face%s found in %.0f ms (%s detector and dlib's landmarks)\n",
-                 input.c_str(), photo.width, photo.height, faces.size(), faces.size() == 1 ? "" : "s", t_find,
-                 face_boxes.empty() ? (detector ? "CNN" : "HOG") : "boxes given by hand;");
+    std::fprintf(
+        stderr, "%s: %dx%d, %zu face%s found in %.0f ms (%s detector and dlib's landmarks)\n",
+        input.c_str(), photo.width, photo.height, faces.size(), faces.size() == 1 ? "" : "s",
+        t_find, face_boxes.empty() ? (detector ? "CNN" : "HOG") : "boxes given by hand;");
     double t_faces = 0;
 
     dt::Image out = photo;
@@ -349,10 +390,11 @@ int main(int argc, char** argv) {
       const Tensor fake = train::run_generator(gen, dt::image_to_tensor(aligned.image));
       const double t_gen = ms_since(t1);
       const auto t2 = Clock::now();
-      const dt::Image back = warp_back(dt::tensor_to_image(fake), aligned.to_aligned, photo.width, photo.height);
+      const dt::Image back =
+          warp_back(dt::tensor_to_image(fake), aligned.to_aligned, photo.width, photo.height);
       const double width = dt::lower_face_width(lm);
-      const dt::RegionWeights region =
-          dt::feathered_region(dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
+      const dt::RegionWeights region = dt::feathered_region(
+          dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
       dt::blend_into(out, back, region);
       const double t_blend = ms_since(t2);
       char mirrored[48] = "";
@@ -360,14 +402,16 @@ int main(int argc, char** argv) {
         std::snprintf(mirrored, sizeof mirrored, " (%.2f mirrored)", face.mirror_score);
       dt::FaceBox shown_box = face.box;
       if (face.from_cnn)
-        shown_box = {static_cast<int>(std::lround(face.cnn.x1)), static_cast<int>(std::lround(face.cnn.y1)),
-                     static_cast<int>(std::lround(face.cnn.x2)) - 1, static_cast<int>(std::lround(face.cnn.y2)) - 1,
-                     face.cnn.score};
+        shown_box = {static_cast<int>(std::lround(face.cnn.x1)),
+                     static_cast<int>(std::lround(face.cnn.y1)),
+                     static_cast<int>(std::lround(face.cnn.x2)) - 1,
+                     static_cast<int>(std::lround(face.cnn.y2)) - 1, face.cnn.score};
       t_faces += ms_since(t0);
-      std::printf("face %zu at (%d, %d)-(%d, %d), score %.2f%s, shape error %.3f: %.1f ms (align %.1f, "
-                  "generator %.1f, warp + blend %.1f)\n",
-                  i + 1, shown_box.left, shown_box.top, shown_box.right, shown_box.bottom, shown_box.score, mirrored,
-                  face.shape_error, ms_since(t0), t_align, t_gen, t_blend);
+      std::printf(
+          "face %zu at (%d, %d)-(%d, %d), score %.2f%s, shape error %.3f: %.1f ms (align %.1f, "
+          "generator %.1f, warp + blend %.1f)\n",
+          i + 1, shown_box.left, shown_box.top, shown_box.right, shown_box.bottom, shown_box.score,
+          mirrored, face.shape_error, ms_since(t0), t_align, t_gen, t_blend);
       if (!overlay.empty()) {
         tint(shown, region);
         face.from_cnn ? draw_cnn(shown, face, green) : draw_rect(shown, face.box, green, 2);
@@ -382,9 +426,10 @@ int main(int argc, char** argv) {
     }
     dt::write_png(output, out);
     std::printf("wrote %s\n", output.c_str());
-    std::printf("photo: %.0f ms (finding %zu face%s %.0f, removing the masks %.0f; %d threads, %s)\n",
-                ms_since(t_start), faces.size(), faces.size() == 1 ? "" : "s", t_find, t_faces, num_threads(),
-                device.str().c_str());
+    std::printf(
+        "photo: %.0f ms (finding %zu face%s %.0f, removing the masks %.0f; %d threads, %s)\n",
+        ms_since(t_start), faces.size(), faces.size() == 1 ? "" : "s", t_find, t_faces,
+        num_threads(), device.str().c_str());
     if (!overlay.empty()) {
       dt::write_png(overlay, shown);
       std::printf("wrote %s\n", overlay.c_str());

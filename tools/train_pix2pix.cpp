@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     ::execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
   }
   CLI::App app{
-      "Train pix2pix to remove face masks: U-Net-256 generator and 70x70 PatchGAN on (masked, real) pairs\n"
+      "Train pix2pix to remove face masks: U-Net-256 generator and 70x70 PatchGAN on (masked, "
+      "real) pairs\n"
       "from make_masked_dataset, with GAN + L1 + masked-region MSE + landmark losses.\n"
       "Writes OUT/train_log.csv, OUT/samples/*.png (input | output | target) and OUT/latest.ckpt\n"
       "(atomically; Ctrl-C saves before exiting, --resume continues exactly)."};
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--resume", resume,
                  "continue from this checkpoint (its settings are used; " + resumable_flags() +
                      " may be changed)");
-  app.add_flag("--overwrite", overwrite, "start a fresh run in an --out folder that already holds one");
+  app.add_flag("--overwrite", overwrite,
+               "start a fresh run in an --out folder that already holds one");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -67,10 +69,12 @@ int main(int argc, char** argv) {
     ctl.stop = &g_stop;
     ctl.tty = ::isatty(STDERR_FILENO);
     const RunResult r = run_training(o, ctl);
-    std::fprintf(stderr, "%s at step %lld of %lld after %.1f s (%.2f steps/s); L1 %.4f -> %.4f; checkpoint %s\n",
-                 r.interrupted ? "interrupted" : "finished", static_cast<long long>(r.last_step),
-                 static_cast<long long>(r.total_steps), r.seconds, r.steps_per_second, r.first.g_l1, r.last.g_l1,
-                 r.checkpoint.c_str());
+    std::fprintf(
+        stderr,
+        "%s at step %lld of %lld after %.1f s (%.2f steps/s); L1 %.4f -> %.4f; checkpoint %s\n",
+        r.interrupted ? "interrupted" : "finished", static_cast<long long>(r.last_step),
+        static_cast<long long>(r.total_steps), r.seconds, r.steps_per_second, r.first.g_l1,
+        r.last.g_l1, r.checkpoint.c_str());
     return r.interrupted ? 130 : 0;
   } catch (const std::exception& e) {
     std::cerr << "train_pix2pix: " << message_of(e) << "\n";

@@ -17,7 +17,8 @@ const char* short_dtype(DType t) { return t == DType::F64 ? "f64" : "f32"; }
 
 uint64_t read_le(const char* p, int bytes) {
   uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < bytes; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 void append_le(std::string& out, uint64_t v, int bytes) {
@@ -83,7 +84,9 @@ void write_checkpoint(const std::string& path, const Checkpoint& ck) {
 
 Checkpoint read_checkpoint(const std::string& path) {
   MASKOFF_CHECK(std::filesystem::is_regular_file(path),
-                "cannot read checkpoint " << path << ": " << (std::filesystem::exists(path) ? "not a file" : "no such file"));
+                "cannot read checkpoint "
+                    << path << ": "
+                    << (std::filesystem::exists(path) ? "not a file" : "no such file"));
   // Read once, straight into one buffer: a full-size checkpoint is ~700 MB.
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   MASKOFF_CHECK(in, "cannot open checkpoint " << path << ": " << std::strerror(errno));
@@ -102,9 +105,10 @@ Checkpoint parse_checkpoint(const char* data, size_t size, const std::string& pa
   MASKOFF_CHECK(size >= header, "checkpoint " << path << " is truncated (" << size << " bytes)");
   const uint64_t n = read_le(data + 8, 8);
   if (v2)
-    MASKOFF_CHECK(read_le(data + 20, 4) == 0, "checkpoint " << path << " is corrupt: its header has unknown flags");
-  MASKOFF_CHECK(n <= size - header, "checkpoint " << path << " is truncated (header says "
-                                                  << n << " bytes of metadata)");
+    MASKOFF_CHECK(read_le(data + 20, 4) == 0,
+                  "checkpoint " << path << " is corrupt: its header has unknown flags");
+  MASKOFF_CHECK(n <= size - header, "checkpoint " << path << " is truncated (header says " << n
+                                                  << " bytes of metadata)");
   const char* json = data + header;
   if (v2)
     MASKOFF_CHECK(crc32c(json, n) == read_le(data + 16, 4),
@@ -127,8 +131,8 @@ Checkpoint parse_checkpoint(const char* data, size_t size, const std::string& pa
     try {
       name = e.at("name").get<std::string>();
       const std::string d = e.at("dtype").get<std::string>();
-      MASKOFF_CHECK(d == "f32" || d == "f64", "checkpoint " << path << ": tensor '" << name
-                                                            << "' has dtype '" << d << "'");
+      MASKOFF_CHECK(d == "f32" || d == "f64",
+                    "checkpoint " << path << ": tensor '" << name << "' has dtype '" << d << "'");
       dt = d == "f64" ? DType::F64 : DType::F32;
       dims = e.at("shape").get<std::vector<int64_t>>();
       off = e.at("offset").get<uint64_t>();
@@ -147,12 +151,13 @@ Checkpoint parse_checkpoint(const char* data, size_t size, const std::string& pa
     }
     MASKOFF_CHECK(fits && off <= have && nbytes <= have - off,
                   "checkpoint " << path << " is truncated (tensor '" << name << "' is cut off)");
-    MASKOFF_CHECK(nbytes == numel * dtype_size(dt),
-                  "checkpoint " << path << ": tensor '" << name << "' size does not match its shape");
+    MASKOFF_CHECK(nbytes == numel * dtype_size(dt), "checkpoint "
+                                                        << path << ": tensor '" << name
+                                                        << "' size does not match its shape");
     const char* at = data + base + off;
     if (v2)
-      MASKOFF_CHECK(crc32c(at, nbytes) == crc,
-                    "checkpoint " << path << " is corrupt: tensor '" << name << "' fails its checksum");
+      MASKOFF_CHECK(crc32c(at, nbytes) == crc, "checkpoint " << path << " is corrupt: tensor '"
+                                                             << name << "' fails its checksum");
     Tensor t = empty(dims, dt);
     std::memcpy(t.raw_data(), at, nbytes);
     ck.tensors.emplace_back(name, t);

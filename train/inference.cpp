@@ -24,7 +24,8 @@ data::FaceShapeModel fit_face_shape(const PairedDataset& train) {
 LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   const Checkpoint ck = read_checkpoint(ckpt);
   MASKOFF_CHECK(ck.meta.value("format", "") == kCheckpointFormat,
-                ckpt << " is not a train_pix2pix checkpoint (format '" << ck.meta.value("format", "") << "')");
+                ckpt << " is not a train_pix2pix checkpoint (format '"
+                     << ck.meta.value("format", "") << "')");
   MASKOFF_CHECK(ck.meta.contains("options"), ckpt << ": the checkpoint holds no training options");
   LoadedGenerator lg;
   try {
@@ -35,7 +36,8 @@ LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   }
   if (ck.meta.contains("face_shape")) {
     try {
-      lg.face_shape = data::FaceShapeModel::unpack(ck.meta.at("face_shape").get<std::vector<double>>());
+      lg.face_shape =
+          data::FaceShapeModel::unpack(ck.meta.at("face_shape").get<std::vector<double>>());
     } catch (const std::exception& e) {
       MASKOFF_FAIL(ckpt << ": bad face-shape model in the checkpoint: " << e.what());
     }
@@ -81,13 +83,15 @@ Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11) {
   if (x.dim() == 3) x = reshape(x, {1, x.size(0), x.size(1), x.size(2)});
   const int64_t R = lg.resolution;
   MASKOFF_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) == R && x.size(3) == R,
-                "run_generator: expected an RGB image [N, 3, " << R << ", " << R << "] at the generator's resolution, got "
-                                                               << shape_str(x.shape()));
+                "run_generator: expected an RGB image [N, 3, "
+                    << R << ", " << R << "] at the generator's resolution, got "
+                    << shape_str(x.shape()));
   autograd::NoGradGuard no_grad;
   x = x.to(lg.device);
   std::vector<Tensor> outs;
   // One at a time: batch statistics over several images would mix them.
-  for (int64_t n = 0; n < x.size(0); ++n) outs.push_back(lg.g->forward(slice(x, 0, n, n + 1)).cpu());
+  for (int64_t n = 0; n < x.size(0); ++n)
+    outs.push_back(lg.g->forward(slice(x, 0, n, n + 1)).cpu());
   return outs.size() == 1 ? outs[0] : concat(outs, 0);
 }
 

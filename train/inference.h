@@ -34,7 +34,6 @@ class PairedDataset;
 // set has fewer than 4 faces. train_pix2pix stores it in every checkpoint ("face_shape").
 data::FaceShapeModel fit_face_shape(const PairedDataset& train);
 
-
 // Reads the generator ("G/..." tensors) from a train_pix2pix checkpoint onto `device`.
 // Throws naming the file when it is missing, not a train_pix2pix checkpoint, or lacks or
 // mis-shapes a generator tensor. The running batch-norm statistics are read (and checked)

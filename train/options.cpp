@@ -78,11 +78,12 @@ TrainChoices TrainOptions::validate() const {
       parse_word<LandmarkLoss>("--landmark-loss", landmark_loss, {"none", "cnn", "dlib"});
   MASKOFF_CHECK(device == "auto" || device == "cpu" || device == "cuda",
                 "--device must be auto, cpu or cuda, got '" << device << "'");
-  MASKOFF_CHECK(landmark_crop.empty() ||
-                    (landmark_crop.size() == 3 && landmark_crop[0] >= 0 && landmark_crop[1] >= 0 &&
-                     landmark_crop[2] > 0 && landmark_crop[0] + landmark_crop[2] <= 1 + 1e-9 &&
-                     landmark_crop[1] + landmark_crop[2] <= 1 + 1e-9),
-                "--landmark-crop must be X0,Y0,SIZE (fractions of the image side, inside the image)");
+  MASKOFF_CHECK(
+      landmark_crop.empty() ||
+          (landmark_crop.size() == 3 && landmark_crop[0] >= 0 && landmark_crop[1] >= 0 &&
+           landmark_crop[2] > 0 && landmark_crop[0] + landmark_crop[2] <= 1 + 1e-9 &&
+           landmark_crop[1] + landmark_crop[2] <= 1 + 1e-9),
+      "--landmark-crop must be X0,Y0,SIZE (fractions of the image side, inside the image)");
   MASKOFF_CHECK(batch_size >= 1, "--batch-size must be at least 1, got " << batch_size);
   MASKOFF_CHECK(epochs >= 0 && epochs_decay >= 0 && epochs + epochs_decay > 0,
                 "--epochs and --epochs-decay must be non-negative with a positive sum");
@@ -91,7 +92,8 @@ TrainChoices TrainOptions::validate() const {
   MASKOFF_CHECK(max_nonfinite_skips >= 1,
                 "--max-nonfinite-skips must be at least 1, got " << max_nonfinite_skips);
   MASKOFF_CHECK(lr > 0, "--lr must be positive, got " << lr);
-  MASKOFF_CHECK(ngf >= 1 && ndf >= 1 && n_layers_d >= 1, "--ngf, --ndf and the D depth must be positive");
+  MASKOFF_CHECK(ngf >= 1 && ndf >= 1 && n_layers_d >= 1,
+                "--ngf, --ndf and the D depth must be positive");
   MASKOFF_CHECK(resolution >= 32 && (resolution & (resolution - 1)) == 0,
                 "--resolution must be a power of two of at least 32, got " << resolution);
   return c;

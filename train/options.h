@@ -33,11 +33,12 @@ struct TrainOptions {
 
   std::string gan_mode = "vanilla";  // vanilla (BCE with logits) | lsgan (least squares)
   double lambda_l1 = 100;
-  double lambda_mask = 100;          // MSE inside the synthetic mask
-  double lambda_landmark = 100;      // landmark distance in units of the image side
-  std::string landmark_loss = "cnn"; // none | cnn (differentiable) | dlib (logged, no gradient)
-  std::string landmark_weights;      // folder of the 68-point network's .npy files
-  std::vector<double> landmark_crop; // x0, y0, size (fractions of the side) fed to the network; empty: default
+  double lambda_mask = 100;           // MSE inside the synthetic mask
+  double lambda_landmark = 100;       // landmark distance in units of the image side
+  std::string landmark_loss = "cnn";  // none | cnn (differentiable) | dlib (logged, no gradient)
+  std::string landmark_weights;       // folder of the 68-point network's .npy files
+  std::vector<double>
+      landmark_crop;  // x0, y0, size (fractions of the side) fed to the network; empty: default
 
   int64_t resolution = 256, ngf = 64, ndf = 64, n_layers_d = 3;
   bool dropout = true, jitter = true;

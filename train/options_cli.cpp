@@ -7,10 +7,13 @@ namespace maskoff::train {
 void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--data", o.data_dir, "dataset folder written by make_masked_dataset");
   app.add_option("--out", o.out_dir, "output folder (log, samples, checkpoints)");
-  app.add_option("--epochs", o.epochs, "epochs at the initial learning rate")->capture_default_str();
-  app.add_option("--epochs-decay", o.epochs_decay, "further epochs with the rate decaying linearly to zero")
+  app.add_option("--epochs", o.epochs, "epochs at the initial learning rate")
       ->capture_default_str();
-  app.add_option("--steps", o.steps, "stop after this many steps in all (0: run the whole schedule)")
+  app.add_option("--epochs-decay", o.epochs_decay,
+                 "further epochs with the rate decaying linearly to zero")
+      ->capture_default_str();
+  app.add_option("--steps", o.steps,
+                 "stop after this many steps in all (0: run the whole schedule)")
       ->capture_default_str();
   app.add_option("--batch-size", o.batch_size)->capture_default_str();
   app.add_option("--lr", o.lr, "Adam learning rate")->capture_default_str();
@@ -18,14 +21,18 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--gan-mode", o.gan_mode, "vanilla (BCE with logits) or lsgan (least squares)")
       ->capture_default_str();
   app.add_option("--lambda-l1", o.lambda_l1, "weight of the L1 loss")->capture_default_str();
-  app.add_option("--lambda-mask", o.lambda_mask, "weight of the MSE inside the mask region")->capture_default_str();
-  app.add_option("--lambda-landmark", o.lambda_landmark,
-                 "weight of the landmark loss (mean distance of the 68 points in units of the image side)")
+  app.add_option("--lambda-mask", o.lambda_mask, "weight of the MSE inside the mask region")
       ->capture_default_str();
-  app.add_option("--landmark-loss", o.landmark_loss,
-                 "none; cnn: a frozen 68-point landmark network in the engine, differentiable; dlib: dlib's "
-                 "predictor on the generated face, as in the paper -- it has NO gradient, so it is only "
-                 "computed, logged and added to the reported total")
+  app.add_option(
+         "--lambda-landmark", o.lambda_landmark,
+         "weight of the landmark loss (mean distance of the 68 points in units of the image side)")
+      ->capture_default_str();
+  app.add_option(
+         "--landmark-loss", o.landmark_loss,
+         "none; cnn: a frozen 68-point landmark network in the engine, differentiable; dlib: "
+         "dlib's "
+         "predictor on the generated face, as in the paper -- it has NO gradient, so it is only "
+         "computed, logged and added to the reported total")
       ->capture_default_str();
   app.add_option("--landmark-weights", o.landmark_weights,
                  "folder of the 68-point network's .npy weights (default: $MASKOFF_SHARED or "
@@ -33,19 +40,25 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--landmark-crop", o.landmark_crop,
                  "square crop X0 Y0 SIZE (fractions of the side) that the landmark network sees "
                  "(default: the lower-centre crop measured best on FFHQ-aligned faces)")
-      ->expected(3)->delimiter(',');
-  app.add_option("--resolution", o.resolution, "training size (power of two >= 32; U-Net depth follows)")
+      ->expected(3)
+      ->delimiter(',');
+  app.add_option("--resolution", o.resolution,
+                 "training size (power of two >= 32; U-Net depth follows)")
       ->capture_default_str();
   app.add_option("--ngf", o.ngf, "generator width")->capture_default_str();
   app.add_option("--ndf", o.ndf, "discriminator width")->capture_default_str();
-  app.add_flag("--dropout,!--no-dropout", o.dropout, "dropout 0.5 in the inner decoder blocks")->capture_default_str();
-  app.add_flag("--jitter,!--no-jitter", o.jitter, "resize to 286/256, random crop and flip")->capture_default_str();
+  app.add_flag("--dropout,!--no-dropout", o.dropout, "dropout 0.5 in the inner decoder blocks")
+      ->capture_default_str();
+  app.add_flag("--jitter,!--no-jitter", o.jitter, "resize to 286/256, random crop and flip")
+      ->capture_default_str();
   app.add_option("--seed", o.seed)->capture_default_str();
   app.add_option("--device", o.device, "auto, cpu or cuda")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
-  app.add_option("--sample-every", o.sample_every, "write a sample grid every N steps (0: at the end only)")
+  app.add_option("--sample-every", o.sample_every,
+                 "write a sample grid every N steps (0: at the end only)")
       ->capture_default_str();
-  app.add_option("--save-every", o.save_every, "write OUT/latest.ckpt every N steps (and at the end)")
+  app.add_option("--save-every", o.save_every,
+                 "write OUT/latest.ckpt every N steps (and at the end)")
       ->capture_default_str();
   app.add_option("--num-samples", o.num_samples, "faces in the sample grid")->capture_default_str();
   app.add_option("--on-nonfinite", o.on_nonfinite,
@@ -104,9 +117,9 @@ TrainOptions resumed_options(const CLI::App& app, const TrainOptions& given,
 
 std::string resumable_flags() {
   std::string flags;
-  resume_settings([](const char*, auto) {}, [&](const char* flag, auto) {
-    flags += (flags.empty() ? "" : ", ") + std::string(flag);
-  });
+  resume_settings(
+      [](const char*, auto) {},
+      [&](const char* flag, auto) { flags += (flags.empty() ? "" : ", ") + std::string(flag); });
   return flags;
 }
 

@@ -17,7 +17,8 @@ std::vector<data::Landmarks> PairedDataset::landmark_fractions() const {
   for (const Sample& s : samples_) {
     data::Landmarks f;
     for (int i = 0; i < 68; ++i)
-      f[i] = data::Point2{(s.landmarks[i].x + 0.5) / load_size_, (s.landmarks[i].y + 0.5) / load_size_};
+      f[i] = data::Point2{(s.landmarks[i].x + 0.5) / load_size_,
+                          (s.landmarks[i].y + 0.5) / load_size_};
     out.push_back(f);
   }
   return out;
@@ -40,7 +41,8 @@ PairedDataset PairedDataset::load(const std::string& dir, const std::string& spl
   for (auto& r : data::read_manifest(manifest.string()))
     if (split == "all" || r.split == split) rows.push_back(std::move(r));
   if (limit > 0 && static_cast<int64_t>(rows.size()) > limit) rows.resize(limit);
-  MASKOFF_CHECK(!rows.empty(), "dataset " << dir << " has no '" << split << "' rows in " << manifest.string());
+  MASKOFF_CHECK(!rows.empty(),
+                "dataset " << dir << " has no '" << split << "' rows in " << manifest.string());
 
   PairedDataset ds;
   ds.dir_ = dir;
@@ -64,8 +66,8 @@ PairedDataset PairedDataset::load(const std::string& dir, const std::string& spl
           MASKOFF_CHECK(masked.width == real.width && masked.height == real.height &&
                             mask.width == real.width && mask.height == real.height,
                         "row " << r.id << ": masked, real and mask images differ in size");
-          MASKOFF_CHECK(real.width == real.height,
-                        "row " << r.id << ": images must be square, got " << real.width << "x" << real.height);
+          MASKOFF_CHECK(real.width == real.height, "row " << r.id << ": images must be square, got "
+                                                          << real.width << "x" << real.height);
           const double scale = static_cast<double>(L) / real.width;
           s.masked = data::resize_bilinear(masked, L, L);
           s.real = data::resize_bilinear(real, L, L);
@@ -85,12 +87,12 @@ PairedDataset PairedDataset::load(const std::string& dir, const std::string& spl
         }
       },
       1);
-  for (const auto& e : errors)
-    MASKOFF_CHECK(e.empty(), "dataset " << dir << ": " << e);
+  for (const auto& e : errors) MASKOFF_CHECK(e.empty(), "dataset " << dir << ": " << e);
   return ds;
 }
 
-PairedBatch PairedDataset::batch(const std::vector<size_t>& idx, uint64_t seed, uint64_t step) const {
+PairedBatch PairedDataset::batch(const std::vector<size_t>& idx, uint64_t seed,
+                                 uint64_t step) const {
   MASKOFF_CHECK(!idx.empty(), "PairedDataset::batch: empty index list");
   const int R = resolution_, L = load_size_;
   const int64_t N = static_cast<int64_t>(idx.size());
@@ -107,7 +109,8 @@ PairedBatch PairedDataset::batch(const std::vector<size_t>& idx, uint64_t seed, 
   Generator g(seed ^ 0x6a09e667f3bcc909ull);
   g.offset = step * 4096;
   for (int64_t n = 0; n < N; ++n) {
-    MASKOFF_CHECK(idx[n] < samples_.size(), "PairedDataset::batch: index " << idx[n] << " out of range");
+    MASKOFF_CHECK(idx[n] < samples_.size(),
+                  "PairedDataset::batch: index " << idx[n] << " out of range");
     const Sample& s = samples_[idx[n]];
     b.ids.push_back(s.id);
     int ox = 0, oy = 0;

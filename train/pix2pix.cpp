@@ -60,8 +60,9 @@ void save_adam(Checkpoint& ck, const std::string& prefix, const Adam& a) {
 void load_adam(const Checkpoint& ck, const std::string& prefix, Adam& a) {
   const auto& st = ck.meta.at("state").at(prefix);
   const auto steps = st.at("param_steps").get<std::vector<int64_t>>();
-  MASKOFF_CHECK(steps.size() == a.size(), "checkpoint " << ck.path << ": " << prefix << " holds "
-                                                        << steps.size() << " parameters, the model has " << a.size());
+  MASKOFF_CHECK(steps.size() == a.size(),
+                "checkpoint " << ck.path << ": " << prefix << " holds " << steps.size()
+                              << " parameters, the model has " << a.size());
   for (size_t i = 0; i < a.size(); ++i) {
     ck.restore(prefix + "/m/" + std::to_string(i), a.exp_avg(i));
     ck.restore(prefix + "/v/" + std::to_string(i), a.exp_avg_sq(i));
@@ -102,19 +103,23 @@ Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dli
   opt_d_ = std::make_unique<Adam>(d_->parameters(), opts_.lr, opts_.beta1, opts_.beta2);
 
   if (choices_.landmark_loss == LandmarkLoss::cnn && opts_.lambda_landmark != 0) {
-    const std::string dir = opts_.landmark_weights.empty() ? default_landmark_weights() : opts_.landmark_weights;
-    MASKOFF_CHECK(!dir.empty(),
-                  "--landmark-loss cnn needs the 68-point network's weights: pass --landmark-weights DIR "
-                  "(the face_landmark_68 folder) or set MASKOFF_SHARED; or choose --landmark-loss none|dlib");
+    const std::string dir =
+        opts_.landmark_weights.empty() ? default_landmark_weights() : opts_.landmark_weights;
+    MASKOFF_CHECK(
+        !dir.empty(),
+        "--landmark-loss cnn needs the 68-point network's weights: pass --landmark-weights DIR "
+        "(the face_landmark_68 folder) or set MASKOFF_SHARED; or choose --landmark-loss none|dlib");
     landmark_net_ = models::load_landmark_net(dir);
     if (device_.is_cuda()) landmark_net_->to_(device_);
     crop_ = models::default_landmark_crop();
-    if (!opts_.landmark_crop.empty()) crop_ = {opts_.landmark_crop[0], opts_.landmark_crop[1], opts_.landmark_crop[2]};
+    if (!opts_.landmark_crop.empty())
+      crop_ = {opts_.landmark_crop[0], opts_.landmark_crop[1], opts_.landmark_crop[2]};
   } else if (choices_.landmark_loss == LandmarkLoss::dlib && opts_.lambda_landmark != 0) {
-    MASKOFF_CHECK(dlib_landmarks,
-                  "--landmark-loss dlib needs dlib's landmark predictor, which this program was built "
-                  "without (it comes with the data library: train/dlib_landmarks.h); choose "
-                  "--landmark-loss cnn|none");
+    MASKOFF_CHECK(
+        dlib_landmarks,
+        "--landmark-loss dlib needs dlib's landmark predictor, which this program was built "
+        "without (it comes with the data library: train/dlib_landmarks.h); choose "
+        "--landmark-loss cnn|none");
     dlib_ = std::move(dlib_landmarks);
   }
 }
@@ -162,7 +167,8 @@ std::vector<NonFinite> Pix2Pix::nonfinite_tensors(bool with_grads) const {
     tensors.push_back(t);
   };
   const std::pair<const char*, const Module*> nets[] = {{"G", g_.get()}, {"D", d_.get()}};
-  const std::pair<const char*, const Adam*> opts[] = {{"optG", opt_g_.get()}, {"optD", opt_d_.get()}};
+  const std::pair<const char*, const Adam*> opts[] = {{"optG", opt_g_.get()},
+                                                      {"optD", opt_d_.get()}};
   for (const auto& [tag, m] : nets)
     for (const auto& [name, p] : m->named_parameters()) add(std::string(tag) + "." + name, p);
   if (with_grads)
@@ -285,8 +291,9 @@ void Pix2Pix::load_state(const Checkpoint& ck) {
   load_adam(ck, "optD", *opt_d_);
   const auto offsets = ck.meta.at("state").at("g_dropout_offsets").get<std::vector<uint64_t>>();
   const auto drops = dropout_layers(*g_);
-  MASKOFF_CHECK(offsets.size() == drops.size(), "checkpoint " << ck.path << ": " << offsets.size()
-                                                              << " dropout streams, the generator has " << drops.size());
+  MASKOFF_CHECK(offsets.size() == drops.size(),
+                "checkpoint " << ck.path << ": " << offsets.size()
+                              << " dropout streams, the generator has " << drops.size());
   for (size_t i = 0; i < drops.size(); ++i) drops[i]->gen.offset = offsets[i];
 }
 

@@ -38,7 +38,8 @@ int first_nonfinite_loss(const LossTerms& t);
 
 // A tensor of the model or its optimisers holding NaN or infinite values.
 struct NonFinite {
-  std::string name;  // e.g. "G.model.model.1.weight", "D.model.2.weight.grad", "optG.<name>.exp_avg"
+  std::string
+      name;  // e.g. "G.model.model.1.weight", "D.model.2.weight.grad", "optG.<name>.exp_avg"
   int64_t count = 0, numel = 0;
 };
 
@@ -46,7 +47,8 @@ struct NonFinite {
 // (fake: [N, 3, R, R] in [-1, 1], on the CPU) the mean distance between the 68 landmarks
 // found on it and the real face's (target_landmarks: [N, 68, 2] / R, on the CPU), in units
 // of the image side, averaged over the batch. --landmark-loss dlib uses dlib's predictor.
-using LandmarkDistanceFn = std::function<double(const Tensor& fake, const Tensor& target_landmarks)>;
+using LandmarkDistanceFn =
+    std::function<double(const Tensor& fake, const Tensor& target_landmarks)>;
 
 class Pix2Pix {
  public:

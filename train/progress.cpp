@@ -18,8 +18,13 @@ std::string format_duration(double seconds) {
 }
 
 Progress::Progress(std::ostream& out, int64_t first, int64_t total, bool tty)
-    : out_(out), first_(first), total_(total), last_done_(first), tty_(tty),
-      start_(std::chrono::steady_clock::now()), last_print_(start_) {}
+    : out_(out),
+      first_(first),
+      total_(total),
+      last_done_(first),
+      tty_(tty),
+      start_(std::chrono::steady_clock::now()),
+      last_print_(start_) {}
 
 double Progress::elapsed_s() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -30,8 +35,8 @@ double Progress::rate() const {
   return t > 0 ? static_cast<double>(last_done_ - first_) / t : 0.0;
 }
 
-void Progress::update(int64_t done, const std::string& prefix, const std::vector<std::string>& names,
-                      const std::vector<double>& values) {
+void Progress::update(int64_t done, const std::string& prefix,
+                      const std::vector<std::string>& names, const std::vector<double>& values) {
   last_done_ = done;
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_print_).count();

@@ -61,7 +61,8 @@ std::string truncated_log(const std::string& path, int64_t step) {
   bool first = true;
   while (std::getline(in, line)) {
     if (first) {
-      MASKOFF_CHECK(line == csv_header(), path << " is not a train_pix2pix log (header '" << line << "')");
+      MASKOFF_CHECK(line == csv_header(),
+                    path << " is not a train_pix2pix log (header '" << line << "')");
       out += line + "\n";
       first = false;
       continue;
@@ -73,7 +74,8 @@ std::string truncated_log(const std::string& path, int64_t step) {
   return out;
 }
 
-void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::string& out_dir, int64_t step) {
+void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::string& out_dir,
+                   int64_t step) {
   std::vector<size_t> idx(samples.size());
   std::iota(idx.begin(), idx.end(), 0);
   const PairedBatch b = samples.batch(idx, 0, 0);
@@ -98,7 +100,8 @@ void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::stri
 TrainOptions options_from_checkpoint(const std::string& path) {
   const Checkpoint ck = read_checkpoint(path);
   MASKOFF_CHECK(ck.meta.value("format", "") == kFormat,
-                path << " is not a train_pix2pix checkpoint (format '" << ck.meta.value("format", "") << "')");
+                path << " is not a train_pix2pix checkpoint (format '"
+                     << ck.meta.value("format", "") << "')");
   return TrainOptions::from_json(ck.meta.at("options"));
 }
 
@@ -112,19 +115,24 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   const fs::path ckpt_path = out / "latest.ckpt", log_path = out / "train_log.csv";
   if (ctl.resume.empty() && !ctl.overwrite)
     MASKOFF_CHECK(!fs::exists(ckpt_path) && !fs::exists(log_path),
-                  opts.out_dir << " already holds a training run (" << (fs::exists(ckpt_path) ? ckpt_path : log_path).string()
-                               << "): pass --resume " << ckpt_path.string() << " to continue it or --overwrite to start over");
+                  opts.out_dir << " already holds a training run ("
+                               << (fs::exists(ckpt_path) ? ckpt_path : log_path).string()
+                               << "): pass --resume " << ckpt_path.string()
+                               << " to continue it or --overwrite to start over");
   fs::create_directories(out);
 
   if (opts.threads > 0) set_num_threads(opts.threads);
   const Device device = select_device(opts.device, log);
 
-  const PairedDataset train = PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), opts.jitter);
+  const PairedDataset train =
+      PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), opts.jitter);
   PairedDataset samples = [&] {
     try {
-      return PairedDataset::load(opts.data_dir, "test", static_cast<int>(opts.resolution), false, opts.num_samples);
+      return PairedDataset::load(opts.data_dir, "test", static_cast<int>(opts.resolution), false,
+                                 opts.num_samples);
     } catch (const Error&) {  // no test split: show training faces
-      return PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), false, opts.num_samples);
+      return PairedDataset::load(opts.data_dir, "train", static_cast<int>(opts.resolution), false,
+                                 opts.num_samples);
     }
   }();
 
@@ -136,13 +144,15 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   Pix2Pix model(opts, device, dlib_term);
   const int64_t B = opts.batch_size;
   const int64_t steps_per_epoch = (static_cast<int64_t>(train.size()) + B - 1) / B;
-  const int64_t total = opts.steps > 0 ? opts.steps : (opts.epochs + opts.epochs_decay) * steps_per_epoch;
+  const int64_t total =
+      opts.steps > 0 ? opts.steps : (opts.epochs + opts.epochs_decay) * steps_per_epoch;
 
   RunResult res;
   int64_t step = 0;
   if (!ctl.resume.empty()) {
     const Checkpoint ck = read_checkpoint(ctl.resume);
-    MASKOFF_CHECK(ck.meta.value("format", "") == kFormat, ctl.resume << " is not a train_pix2pix checkpoint");
+    MASKOFF_CHECK(ck.meta.value("format", "") == kFormat,
+                  ctl.resume << " is not a train_pix2pix checkpoint");
     model.load_state(ck);
     step = ck.meta.at("step").get<int64_t>();
     data::write_text_atomic(log_path.string(), truncated_log(log_path.string(), step));
@@ -154,13 +164,16 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
 
   log << "train_pix2pix: " << (device.is_cuda() ? backend::cuda_report() : "CPU") << ", "
       << num_threads() << " threads\n"
-      << "  data " << opts.data_dir << ": " << train.size() << " training pairs at " << opts.resolution << "x"
-      << opts.resolution << (opts.jitter ? " (jitter: load " + std::to_string(train.load_size()) + ", crop, flip)" : "")
-      << "\n  G " << model.generator().num_parameters() << " parameters, D " << model.discriminator().num_parameters()
-      << " parameters; losses: " << opts.gan_mode << " GAN + " << opts.lambda_l1 << " L1 + " << opts.lambda_mask
-      << " masked MSE + " << opts.lambda_landmark << " landmark (" << opts.landmark_loss << ")\n"
-      << "  " << (step > 0 ? "resuming at step " + std::to_string(step) + ", " : "") << total << " steps ("
-      << steps_per_epoch << " per epoch, batch " << B << ")\n";
+      << "  data " << opts.data_dir << ": " << train.size() << " training pairs at "
+      << opts.resolution << "x" << opts.resolution
+      << (opts.jitter ? " (jitter: load " + std::to_string(train.load_size()) + ", crop, flip)"
+                      : "")
+      << "\n  G " << model.generator().num_parameters() << " parameters, D "
+      << model.discriminator().num_parameters() << " parameters; losses: " << opts.gan_mode
+      << " GAN + " << opts.lambda_l1 << " L1 + " << opts.lambda_mask << " masked MSE + "
+      << opts.lambda_landmark << " landmark (" << opts.landmark_loss << ")\n"
+      << "  " << (step > 0 ? "resuming at step " + std::to_string(step) + ", " : "") << total
+      << " steps (" << steps_per_epoch << " per epoch, batch " << B << ")\n";
 
   std::ofstream csv(log_path, std::ios::app);
   MASKOFF_CHECK(csv, "cannot append to " << log_path.string());
@@ -190,22 +203,27 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     if (batch) j["batch_ids"] = batch->ids;
     j["nonfinite_tensors"] = nlohmann::json::array();
     for (const NonFinite& b : bad)
-      j["nonfinite_tensors"].push_back({{"name", b.name}, {"nonfinite", b.count}, {"numel", b.numel}});
-    if (!last_good.empty()) j["last_good_checkpoint"] = {{"path", last_good}, {"step", last_good_step}};
+      j["nonfinite_tensors"].push_back(
+          {{"name", b.name}, {"nonfinite", b.count}, {"numel", b.numel}});
+    if (!last_good.empty())
+      j["last_good_checkpoint"] = {{"path", last_good}, {"step", last_good_step}};
     j["options"] = opts.to_json();
-    const std::string report = (out / ("nonfinite_step_" + std::to_string(at_step) + ".json")).string();
+    const std::string report =
+        (out / ("nonfinite_step_" + std::to_string(at_step) + ".json")).string();
     data::write_text_atomic(report, j.dump(2) + "\n");
     std::ostringstream first;
     if (bad.empty())
       first << "every parameter, gradient and optimiser state is still finite";
     else
-      first << "first non-finite tensor: " << bad[0].name << " (" << bad[0].count << " of " << bad[0].numel
-            << " values)";
-    MASKOFF_FAIL("step " << at_step << ": " << what << "; " << first.str() << ". Stopped without saving: "
-                         << (last_good.empty() ? "no checkpoint had been written yet"
-                                               : last_good + " (step " + std::to_string(last_good_step) +
-                                                     ") is the last good checkpoint; --resume it, perhaps with a "
-                                                     "lower --lr or --on-nonfinite skip")
+      first << "first non-finite tensor: " << bad[0].name << " (" << bad[0].count << " of "
+            << bad[0].numel << " values)";
+    MASKOFF_FAIL("step " << at_step << ": " << what << "; " << first.str()
+                         << ". Stopped without saving: "
+                         << (last_good.empty()
+                                 ? "no checkpoint had been written yet"
+                                 : last_good + " (step " + std::to_string(last_good_step) +
+                                       ") is the last good checkpoint; --resume it, perhaps with a "
+                                       "lower --lr or --on-nonfinite skip")
                          << ". Details in " << report);
   };
 
@@ -213,7 +231,8 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     // What the checkpoint would hold must be finite, or the good one it replaces is kept.
     const std::vector<NonFinite> bad = model.nonfinite_tensors(false);
     if (!bad.empty())
-      stop_nonfinite(at_step, opts.lr, "a parameter or optimiser state is not finite at a save", nullptr, nullptr);
+      stop_nonfinite(at_step, opts.lr, "a parameter or optimiser state is not finite at a save",
+                     nullptr, nullptr);
     Checkpoint ck;
     ck.meta["format"] = kFormat;
     ck.meta["version"] = 1;
@@ -239,7 +258,8 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
       cached_epoch = epoch;
     }
     std::vector<size_t> idx;
-    for (int64_t k = it * B; k < std::min<int64_t>((it + 1) * B, static_cast<int64_t>(train.size())); ++k)
+    for (int64_t k = it * B;
+         k < std::min<int64_t>((it + 1) * B, static_cast<int64_t>(train.size())); ++k)
       idx.push_back(order[k]);
     return idx;
   };
@@ -278,22 +298,25 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
       ++bad_steps;
       const std::string what =
           bad_loss < 0 ? std::string("a gradient of ") + (held_g ? "G" : "D") + " is not finite"
-                       : "the loss " + loss_names()[bad_loss] + " is " + number_text(loss_values(t)[bad_loss]);
+                       : "the loss " + loss_names()[bad_loss] + " is " +
+                             number_text(loss_values(t)[bad_loss]);
       if (choices.on_nonfinite == OnNonFinite::stop) stop_nonfinite(step, lr, what, &batch, &t);
       const char* held = held_g && held_d ? "G's and D's update skipped"
                          : held_g         ? "G's update skipped"
                          : held_d         ? "D's update skipped"
                                           : "updates applied (their gradients are finite)";
       std::ostringstream line;
-      line << "step " << step << ": " << what << "; " << held << " (" << bad_in_a_row << " in a row, "
-           << bad_steps << " in all)";
+      line << "step " << step << ": " << what << "; " << held << " (" << bad_in_a_row
+           << " in a row, " << bad_steps << " in all)";
       std::ofstream(out / "nonfinite_skips.log", std::ios::app) << line.str() << "\n";
       if (!ctl.quiet) log << "\ntrain_pix2pix: " << line.str() << "\n";
       if (bad_in_a_row >= opts.max_nonfinite_skips)
-        stop_nonfinite(step, lr, what + ", " + std::to_string(bad_in_a_row) + " bad steps in a row", &batch, &t);
+        stop_nonfinite(step, lr, what + ", " + std::to_string(bad_in_a_row) + " bad steps in a row",
+                       &batch, &t);
     }
     if (!ctl.quiet) progress.update(step, "step", loss_names(), loss_values(t));
-    if (opts.sample_every > 0 && step % opts.sample_every == 0) write_samples(model, samples, opts.out_dir, step);
+    if (opts.sample_every > 0 && step % opts.sample_every == 0)
+      write_samples(model, samples, opts.out_dir, step);
     if (opts.save_every > 0 && step % opts.save_every == 0) {
       save(step);
       saved_at_end = step == total;
@@ -308,7 +331,8 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
   res.seconds = progress.elapsed_s();
   res.steps_per_second = progress.rate();
   if (!saved_at_end || res.interrupted) save(step);
-  if (opts.sample_every <= 0 || step % opts.sample_every != 0) write_samples(model, samples, opts.out_dir, step);
+  if (opts.sample_every <= 0 || step % opts.sample_every != 0)
+    write_samples(model, samples, opts.out_dir, step);
   return res;
 }
 

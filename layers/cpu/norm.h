@@ -71,8 +71,7 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, T eps, BatchNor
         invstd[c] = static_cast<T>(1.0 / std::sqrt(v + static_cast<double>(eps)));
         if (running_mean) {
           const double unbiased = var * (m / (m - 1));
-          running_mean[c] =
-              static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
+          running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
           running_var[c] = static_cast<T>((1 - momentum) * running_var[c] + momentum * unbiased);
         }
         batch_norm_apply_channel(x, y, d, c, mean[c], invstd[c], gamma, beta);
@@ -90,8 +89,7 @@ void batch_norm_eval(const T* x, const T* running_mean, const T* running_var, co
       d.c,
       [&](int64_t c) {
         mean[c] = running_mean[c];
-        invstd[c] =
-            static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
+        invstd[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
         batch_norm_apply_channel(x, y, d, c, mean[c], invstd[c], gamma, beta);
       },
       d.grain());

@@ -14,7 +14,8 @@ namespace maskoff::cpu {
 // How many of x[0..n) are NaN or infinite.
 template <class T>
 int64_t count_nonfinite(const T* x, int64_t n) {
-  return static_cast<int64_t>(parallel_sum(n, [x](int64_t i) { return std::isfinite(x[i]) ? 0.0 : 1.0; }));
+  return static_cast<int64_t>(
+      parallel_sum(n, [x](int64_t i) { return std::isfinite(x[i]) ? 0.0 : 1.0; }));
 }
 
 // Sum of x[0..n) in double, independent of the thread count (see parallel_sum).

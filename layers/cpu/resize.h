@@ -112,8 +112,8 @@ void resize_bilinear(const T* x, T* y, int64_t planes, const ResizeGeom& g, bool
 template <class T>
 void resize_bilinear_backward(const T* dy, T* dx, int64_t planes, const ResizeGeom& g,
                               bool align_corners) {
-  resize_bilinear_backward(dy, dx, planes, g,
-                           align_corners ? ResizeMapping::align_corners : ResizeMapping::half_pixel);
+  resize_bilinear_backward(
+      dy, dx, planes, g, align_corners ? ResizeMapping::align_corners : ResizeMapping::half_pixel);
 }
 
 }  // namespace maskoff::cpu

@@ -26,8 +26,7 @@ void bce_with_logits(const T* x, const T* t, T tc, int64_t n, T* y) {
 
 // dL/dx = (sigmoid(x) - t) / n and dL/dt = -x / n, both times gy[0]; dx or dt may be null.
 template <class T>
-void bce_with_logits_backward(const T* x, const T* t, T tc, const T* gy, int64_t n, T* dx,
-                              T* dt) {
+void bce_with_logits_backward(const T* x, const T* t, T tc, const T* gy, int64_t n, T* dx, T* dt) {
   T k = gy[0] / static_cast<T>(n);
   parallel_for(n, [&](int64_t i) {
     T u = x[i];

@@ -31,7 +31,8 @@ std::string make_inputs(const TempDir& dir) {
   std::vector<uint8_t> half = read_bytes(kDlibExamples + "/johns/John_Simm/000297_00470170.jpg");
   half.resize(half.size() / 2);
   write_bytes(in + "/f_half.jpg", half);
-  write_bytes(in + "/notes.txt", std::vector<uint8_t>(text.begin(), text.end()));  // not listed at all
+  write_bytes(in + "/notes.txt",
+              std::vector<uint8_t>(text.begin(), text.end()));  // not listed at all
   return in;
 }
 
@@ -58,7 +59,8 @@ std::vector<std::string> files_under(const std::string& root) {
 void expect_identical_trees(const std::string& a, const std::string& b) {
   std::vector<std::string> fa = files_under(a), fb = files_under(b);
   ASSERT_EQ(fa, fb);
-  for (const auto& f : fa) EXPECT_TRUE(read_bytes(a + "/" + f) == read_bytes(b + "/" + f)) << f << " differs";
+  for (const auto& f : fa)
+    EXPECT_TRUE(read_bytes(a + "/" + f) == read_bytes(b + "/" + f)) << f << " differs";
 }
 
 int count_lines(const std::string& path) {
@@ -114,7 +116,8 @@ TEST(DatasetTool, EndToEndOnExamplePhotos) {
   std::vector<ManifestRow> rows = read_manifest(out + "/manifest.csv");
   ASSERT_EQ(rows.size(), 4u);
   // Sorted by full path: "c_group.jpg" < "sub/b_john.JPG".
-  const std::vector<std::string> sources = {"a_john.jpg", "c_group.jpg", "c_group.jpg", "sub/b_john.JPG"};
+  const std::vector<std::string> sources = {"a_john.jpg", "c_group.jpg", "c_group.jpg",
+                                            "sub/b_john.JPG"};
   for (size_t i = 0; i < rows.size(); ++i) {
     const ManifestRow& r = rows[i];
     EXPECT_EQ(r.id, format_id(static_cast<int64_t>(i)));  // sorted input order
@@ -183,7 +186,8 @@ TEST(DatasetTool, RerunsAreByteIdenticalForAnyThreadCount) {
   o.seed = 8;
   build_masked_dataset(o);
   bool any_diff = false;
-  for (const char* f : {"masked/000000.png", "masked/000001.png", "masked/000002.png", "masked/000003.png"})
+  for (const char* f :
+       {"masked/000000.png", "masked/000001.png", "masked/000002.png", "masked/000003.png"})
     any_diff = any_diff || read_bytes(dir / "two/" + f) != read_bytes(dir / "other/" + f);
   EXPECT_TRUE(any_diff);
 }
@@ -197,7 +201,8 @@ TEST(DatasetTool, AlignedInputsAreResizedAndRedetected) {
   // Feed the aligned real faces back with --aligned (plus one non-square file).
   const std::string in2 = dir / "in2";
   fs::create_directories(in2);
-  for (const auto& f : files_under(first + "/real")) fs::copy_file(first + "/real/" + f, in2 + "/" + f);
+  for (const auto& f : files_under(first + "/real"))
+    fs::copy_file(first + "/real/" + f, in2 + "/" + f);
   write_png(in2 + "/z_wide.png", Image(300, 200, 3, 90));
   DatasetOptions a = options(in2, dir / "second", 2);
   a.aligned = true;
@@ -214,9 +219,12 @@ TEST(DatasetTool, AlignedInputsAreResizedAndRedetected) {
     Landmarks l2 = read_landmarks(dir / "second/landmarks/" + id + ".txt");
     // Same face rescaled 160 -> 128; eye centres average six points each, which steadies
     // the comparison.
-    auto rescaled = [](Point2 p) { return Point2{(p.x + 0.5) * 0.8 - 0.5, (p.y + 0.5) * 0.8 - 0.5}; };
-    const std::pair<Point2, Point2> pairs[] = {{eye_centre_left(l2), rescaled(eye_centre_left(l1))},
-                                               {eye_centre_right(l2), rescaled(eye_centre_right(l1))}};
+    auto rescaled = [](Point2 p) {
+      return Point2{(p.x + 0.5) * 0.8 - 0.5, (p.y + 0.5) * 0.8 - 0.5};
+    };
+    const std::pair<Point2, Point2> pairs[] = {
+        {eye_centre_left(l2), rescaled(eye_centre_left(l1))},
+        {eye_centre_right(l2), rescaled(eye_centre_right(l1))}};
     for (const auto& [got, want] : pairs) {
       EXPECT_NEAR(got.x, want.x, 2.0) << id;
       EXPECT_NEAR(got.y, want.y, 2.0) << id;
@@ -235,7 +243,8 @@ TEST(DatasetTool, MaskTypesAreBalancedAndSeeded) {
     }
   }
   bool differs = false;
-  for (int64_t i = 0; i < 70; ++i) differs = differs || choose_mask_type(all, 3, i) != choose_mask_type(all, 4, i);
+  for (int64_t i = 0; i < 70; ++i)
+    differs = differs || choose_mask_type(all, 3, i) != choose_mask_type(all, 4, i);
   EXPECT_TRUE(differs);
   const std::vector<MaskType> two = {MaskType::Cloth, MaskType::N95};
   for (int64_t i = 0; i < 20; ++i) {
@@ -290,9 +299,10 @@ TEST(DatasetTool, SplitIsStableAndHasTheRequestedShare) {
 TEST(DatasetTool, ManifestRoundTripQuotesAwkwardFields) {
   TempDir dir;
   std::vector<ManifestRow> rows = {
-      {"000002", "test", "/p/b.jpg", "N95", "masked/000002.png", "real/000002.png", "mask/000002.png", "landmarks/000002.txt"},
-      {"000001", "train", "/p/a, \"quoted\".jpg", "cloth", "masked/000001.png", "real/000001.png", "mask/000001.png",
-       "landmarks/000001.txt"}};
+      {"000002", "test", "/p/b.jpg", "N95", "masked/000002.png", "real/000002.png",
+       "mask/000002.png", "landmarks/000002.txt"},
+      {"000001", "train", "/p/a, \"quoted\".jpg", "cloth", "masked/000001.png", "real/000001.png",
+       "mask/000001.png", "landmarks/000001.txt"}};
   write_manifest(dir / "m.csv", rows);
   std::vector<ManifestRow> back = read_manifest(dir / "m.csv");
   ASSERT_EQ(back.size(), 2u);
@@ -306,7 +316,8 @@ TEST(DatasetTool, ManifestRoundTripQuotesAwkwardFields) {
 TEST(DatasetTool, ManifestSortsIdsNumericallyPastSixDigits) {
   TempDir dir;
   std::vector<ManifestRow> rows;
-  for (const char* id : {"1000000", "999999", "000010"}) rows.push_back({id, "train", "s", "N95", "m", "r", "k", "l"});
+  for (const char* id : {"1000000", "999999", "000010"})
+    rows.push_back({id, "train", "s", "N95", "m", "r", "k", "l"});
   write_manifest(dir / "m.csv", rows);
   std::vector<ManifestRow> back = read_manifest(dir / "m.csv");
   ASSERT_EQ(back.size(), 3u);
@@ -384,7 +395,8 @@ TEST(DatasetTool, ExistingDatasetNeedsOverwrite) {
 
   // Empty subfolders alone (e.g. made by hand) are not a dataset.
   const std::string fresh = dir / "fresh";
-  for (const char* sub : {"masked", "real", "mask", "landmarks"}) fs::create_directories(fresh + "/" + sub);
+  for (const char* sub : {"masked", "real", "mask", "landmarks"})
+    fs::create_directories(fresh + "/" + sub);
   o.overwrite = false;
   o.output = fresh;
   EXPECT_EQ(build_masked_dataset(o).faces_written, 1);
@@ -401,7 +413,8 @@ TEST(DatasetTool, CommandLine) {
   fs::copy_file(kDlibExamples + "/johns/John_Salley/000179_02159509.jpg", in + "/b.jpg");
   const std::string log = dir / "log.txt";
   std::string cmd = exe + " --input " + in + " --output " + (dir / "out") +
-                    " --size 96 --mask-types cloth,N95 --seed 3 --threads 2 --contact-rows 2 > " + log + " 2>&1";
+                    " --size 96 --mask-types cloth,N95 --seed 3 --threads 2 --contact-rows 2 > " +
+                    log + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::vector<ManifestRow> rows = read_manifest(dir / "out/manifest.csv");
   ASSERT_EQ(rows.size(), 2u);
@@ -413,7 +426,8 @@ TEST(DatasetTool, CommandLine) {
   EXPECT_NE(text.find("faces/s"), std::string::npos) << text;
 
   // The same output folder again: refused without --overwrite, replaced with it.
-  const std::string again = exe + " --input " + in + " --output " + (dir / "out") + " --size 96 --threads 2";
+  const std::string again =
+      exe + " --input " + in + " --output " + (dir / "out") + " --size 96 --threads 2";
   EXPECT_NE(std::system((again + " > " + log + " 2>&1").c_str()), 0);
   {
     std::ifstream lf3(log);
@@ -424,7 +438,8 @@ TEST(DatasetTool, CommandLine) {
   EXPECT_EQ(std::system((again + " --overwrite > " + log + " 2>&1").c_str()), 0);
   EXPECT_EQ(read_manifest(dir / "out/manifest.csv").size(), 2u);
 
-  cmd = exe + " --input " + in + " --output " + (dir / "bad") + " --mask-types bogus > " + log + " 2>&1";
+  cmd = exe + " --input " + in + " --output " + (dir / "bad") + " --mask-types bogus > " + log +
+        " 2>&1";
   EXPECT_NE(std::system(cmd.c_str()), 0);
   std::ifstream lf2(log);
   std::string err((std::istreambuf_iterator<char>(lf2)), std::istreambuf_iterator<char>());

@@ -83,14 +83,16 @@ std::string md5_hex(const std::vector<uint8_t>& data) {
     h[0] += a, h[1] += b, h[2] += c, h[3] += d;
   }
   char out[33];
-  for (int i = 0; i < 16; ++i) std::snprintf(out + 2 * i, 3, "%02x", (h[i / 4] >> (8 * (i % 4))) & 0xff);
+  for (int i = 0; i < 16; ++i)
+    std::snprintf(out + 2 * i, 3, "%02x", (h[i / 4] >> (8 * (i % 4))) & 0xff);
   return out;
 }
 
 TEST(FaceDetectorReference, Md5OfKnownStrings) {
   EXPECT_EQ(md5_hex({}), "d41d8cd98f00b204e9800998ecf8427e");
   const std::string fox = "The quick brown fox jumps over the lazy dog";
-  EXPECT_EQ(md5_hex(std::vector<uint8_t>(fox.begin(), fox.end())), "9e107d9d372bb6826bd81d3542a419d6");
+  EXPECT_EQ(md5_hex(std::vector<uint8_t>(fox.begin(), fox.end())),
+            "9e107d9d372bb6826bd81d3542a419d6");
   EXPECT_EQ(md5_hex(std::vector<uint8_t>(1000, 'a')), "cabe45dcc9ae5b66ba86600cca6b8ba8");
 }
 
@@ -196,7 +198,8 @@ void check_device(FaceDetector& det, const std::map<std::string, std::vector<Ref
       }
       for (int k = 0; k < 10; ++k) {
         EXPECT_NEAR(d.landmarks[k], r.landmarks[k], box_tol) << "landmark coordinate " << k;
-        worst.landmark = std::max(worst.landmark, double(std::fabs(d.landmarks[k] - r.landmarks[k])));
+        worst.landmark =
+            std::max(worst.landmark, double(std::fabs(d.landmarks[k] - r.landmarks[k])));
       }
       EXPECT_NEAR(d.score, r.score, score_tol);
       worst.score = std::max(worst.score, double(std::fabs(d.score - r.score)));
@@ -228,9 +231,10 @@ TEST(FaceDetectorReference, DetectionsMatchTheReferenceOutputs) {
     Worst exact, other;
     int exact_images = 0;
     check_device(det, ref, exact, other, exact_images);
-    std::printf("face detector on %s: %d of 3 photos decode to the README's bytes; there the "
-                "largest differences are %.2g px (boxes), %.2g px (landmarks), %.2g (scores)",
-                device.str().c_str(), exact_images, exact.box, exact.landmark, exact.score);
+    std::printf(
+        "face detector on %s: %d of 3 photos decode to the README's bytes; there the "
+        "largest differences are %.2g px (boxes), %.2g px (landmarks), %.2g (scores)",
+        device.str().c_str(), exact_images, exact.box, exact.landmark, exact.score);
     if (exact_images < 3)
       std::printf("; on the others %.2g px, %.2g px, %.2g", other.box, other.landmark, other.score);
     std::printf("\n");

@@ -28,7 +28,8 @@ struct Synthetic {
   Landmarks make(double c1, double c2) const {
     Landmarks s;
     for (int i = 0; i < 68; ++i)
-      s[i] = Point2{base[i].x + c1 * m1[i].x + c2 * m2[i].x, base[i].y + c1 * m1[i].y + c2 * m2[i].y};
+      s[i] =
+          Point2{base[i].x + c1 * m1[i].x + c2 * m2[i].x, base[i].y + c1 * m1[i].y + c2 * m2[i].y};
     return s;
   }
 };
@@ -41,7 +42,7 @@ Synthetic synthetic() {
     // A rough face: points spread over the unit square, each moved by both modes.
     const double a = 2 * M_PI * i / 68;
     s.base[i] = Point2{0.5 + 0.3 * std::cos(a), 0.55 + 0.35 * std::sin(a)};
-    s.m1[i] = Point2{0.05 * std::cos(a), 0.0};  // width of the face
+    s.m1[i] = Point2{0.05 * std::cos(a), 0.0};                          // width of the face
     s.m2[i] = Point2{0.0, 0.04 * (s.base[i].y - 0.5) + 0.01 * u(rng)};  // length, with some texture
   }
   return s;
@@ -50,7 +51,8 @@ Synthetic synthetic() {
 Landmarks similarity(const Landmarks& s, double scale, double angle, double tx, double ty) {
   Landmarks out;
   const double c = std::cos(angle) * scale, sn = std::sin(angle) * scale;
-  for (int i = 0; i < 68; ++i) out[i] = Point2{c * s[i].x - sn * s[i].y + tx, sn * s[i].x + c * s[i].y + ty};
+  for (int i = 0; i < 68; ++i)
+    out[i] = Point2{c * s[i].x - sn * s[i].y + tx, sn * s[i].x + c * s[i].y + ty};
   return out;
 }
 
@@ -59,7 +61,8 @@ double mean_hidden_error(const Landmarks& a, const Landmarks& b) {
   double sum = 0;
   int n = 0;
   for (int i = 0; i < 68; ++i)
-    if (std::find(vis.begin(), vis.end(), i) == vis.end()) sum += std::hypot(a[i].x - b[i].x, a[i].y - b[i].y), ++n;
+    if (std::find(vis.begin(), vis.end(), i) == vis.end())
+      sum += std::hypot(a[i].x - b[i].x, a[i].y - b[i].y), ++n;
   return sum / n;
 }
 
@@ -74,7 +77,8 @@ std::vector<Landmarks> aligned_example_shapes(const std::string& skip) {
     for (const FaceBox& b : fa.detect(img)) {
       const AlignedFace a = align_face(img, fa.landmarks(img, b), 64);
       Landmarks f;
-      for (int i = 0; i < 68; ++i) f[i] = Point2{(a.landmarks[i].x + 0.5) / 64, (a.landmarks[i].y + 0.5) / 64};
+      for (int i = 0; i < 68; ++i)
+        f[i] = Point2{(a.landmarks[i].x + 0.5) / 64, (a.landmarks[i].y + 0.5) / 64};
       aligned.push_back(f);
     }
   }
@@ -117,7 +121,8 @@ TEST(FaceShape, RecoversHiddenPointsOfAKnownLinearModelUnderAnySimilarity) {
     mean_only.modes.clear(), mean_only.variances.clear();
     EXPECT_GT(mean_hidden_error(mean_only.complete(photo, mask_visible_points()), photo),
               5 * mean_hidden_error(got, photo));
-    for (int i : mask_visible_points()) EXPECT_EQ(got[i].x, photo[i].x);  // visible points kept as given
+    for (int i : mask_visible_points())
+      EXPECT_EQ(got[i].x, photo[i].x);  // visible points kept as given
   }
 }
 
@@ -162,7 +167,8 @@ TEST(FaceShape, PlacesDlibsHiddenPointsBetterThanTheMeanFace) {
   double with_modes = 0, with_mean = 0;
   for (size_t k = half; k < aligned.size(); ++k) {
     const Landmarks photo = similarity(aligned[k], 400, 0.1, 30, 20);
-    with_modes += mean_hidden_error(model.complete(photo, mask_visible_points()), photo) / 100;  // eye distance 100
+    with_modes += mean_hidden_error(model.complete(photo, mask_visible_points()), photo) /
+                  100;  // eye distance 100
     with_mean += mean_hidden_error(mean_only.complete(photo, mask_visible_points()), photo) / 100;
   }
   with_modes /= aligned.size() - half, with_mean /= aligned.size() - half;
@@ -174,7 +180,8 @@ TEST(FaceShape, PlacesDlibsHiddenPointsBetterThanTheMeanFace) {
 TEST(MaskedFace, PadFlatKeepsThePhotoAndFillsTheBorderWithItsEdgeMean) {
   Image img(4, 3, 3, 0);
   for (int y = 0; y < 3; ++y)
-    for (int x = 0; x < 4; ++x) img.at(x, y, 0) = static_cast<uint8_t>(10 * x + y), img.at(x, y, 2) = 200;
+    for (int x = 0; x < 4; ++x)
+      img.at(x, y, 0) = static_cast<uint8_t>(10 * x + y), img.at(x, y, 2) = 200;
   const Image p = pad_flat(img, 2);
   ASSERT_EQ(p.width, 8);
   ASSERT_EQ(p.height, 7);
@@ -207,9 +214,12 @@ CloseUp masked_close_up(FaceAnalyzer& fa, const std::string& path) {
 
   // Close-up: crop to the jaw's extent widened by a tenth of the eye distance.
   double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
-  for (const Point2& p : truth) x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-  const int cx0 = std::max(0, static_cast<int>(x0 - 0.1 * iod)), cy0 = std::max(0, static_cast<int>(y0 - 0.8 * iod));
-  const int cx1 = std::min(photo.width, static_cast<int>(x1 + 0.1 * iod)), cy1 = std::min(photo.height, static_cast<int>(y1 + 0.1 * iod));
+  for (const Point2& p : truth)
+    x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+  const int cx0 = std::max(0, static_cast<int>(x0 - 0.1 * iod)),
+            cy0 = std::max(0, static_cast<int>(y0 - 0.8 * iod));
+  const int cx1 = std::min(photo.width, static_cast<int>(x1 + 0.1 * iod)),
+            cy1 = std::min(photo.height, static_cast<int>(y1 + 0.1 * iod));
   Image crop(cx1 - cx0, cy1 - cy0, 3);
   for (int y = 0; y < crop.height; ++y)
     for (int x = 0; x < crop.width; ++x)
@@ -218,7 +228,8 @@ CloseUp masked_close_up(FaceAnalyzer& fa, const std::string& path) {
   for (Point2& p : truth_c) p.x -= cx0, p.y -= cy0;
   // The "mask": light blue from the nose bridge's point 29 down, between jaw points 1 and 15.
   for (int y = static_cast<int>(truth_c[29].y); y < crop.height; ++y)
-    for (int x = static_cast<int>(truth_c[1].x); x <= static_cast<int>(truth_c[15].x) && x < crop.width; ++x)
+    for (int x = static_cast<int>(truth_c[1].x);
+         x <= static_cast<int>(truth_c[15].x) && x < crop.width; ++x)
       crop.at(x, y, 0) = 170, crop.at(x, y, 1) = 200, crop.at(x, y, 2) = 230;
   return CloseUp{crop, truth_c, iod};
 }
@@ -294,14 +305,15 @@ std::string detector_weights() {
   const std::string shared = shared_dir();
   return shared.empty() ? "" : shared + "/weights/face_detector_yunet";
 }
-#define REQUIRE_DETECTOR_WEIGHTS()                                                             \
-  if (detector_weights().empty())                                                              \
+#define REQUIRE_DETECTOR_WEIGHTS()                                                              \
+  if (detector_weights().empty())                                                               \
   GTEST_SKIP() << "shared data folder not found (set MASKOFF_SHARED): the CNN face detector's " \
                   "weights are in SHARED/weights/face_detector_yunet"
 
 TEST(FivePointBox, TheTemplatesPointsGiveTheirOwnBoxUnderShiftAndScale) {
   // Points placed exactly as the template says, in a box of side 150 at (40, 70): that box.
-  const double tmpl[5][2] = {{0.2920, 0.2941}, {0.7316, 0.2992}, {0.5058, 0.5421}, {0.3197, 0.7396}, {0.6950, 0.7435}};
+  const double tmpl[5][2] = {
+      {0.2920, 0.2941}, {0.7316, 0.2992}, {0.5058, 0.5421}, {0.3197, 0.7396}, {0.6950, 0.7435}};
   models::FaceDetection d;
   d.score = 0.7f;
   for (int j = 0; j < 5; ++j) {
@@ -358,9 +370,11 @@ TEST(FivePointBox, MatchesDlibsBoxesAndLandmarksOnItsExamplePhotos) {
   std::sort(ious.begin(), ious.end());
   std::sort(errors.begin(), errors.end());
   const double iou_median = ious[ious.size() / 2], err_median = errors[errors.size() / 2];
-  std::printf("%zu HOG faces: five-point box IoU median %.3f, lowest %.3f; landmark difference median %.3f eye "
-              "distances, %zu fitted\n",
-              ious.size(), iou_median, ious.front(), err_median, errors.size());
+  std::printf(
+      "%zu HOG faces: five-point box IoU median %.3f, lowest %.3f; landmark difference median %.3f "
+      "eye "
+      "distances, %zu fitted\n",
+      ious.size(), iou_median, ious.front(), err_median, errors.size());
   EXPECT_GT(iou_median, 0.7);
   EXPECT_LT(err_median, 0.06);
   EXPECT_GE(errors.size(), ious.size() * 9 / 10);  // every face but a few is found by both
@@ -382,7 +396,8 @@ TEST(MaskedFaceCnn, FindsAClosedUpMaskedFaceAndPlacesItsJaw) {
   EXPECT_TRUE(f.from_cnn);
   EXPECT_GE(f.cnn.score, CnnFaceOptions{}.min_score);
   const auto [eye_err, jaw_err] = eye_and_jaw_error(f.landmarks, truth_c);
-  std::printf("score %.2f, eyes %.3f, jaw %.3f eye distances\n", f.cnn.score, eye_err / iod, jaw_err / iod);
+  std::printf("score %.2f, eyes %.3f, jaw %.3f eye distances\n", f.cnn.score, eye_err / iod,
+              jaw_err / iod);
   EXPECT_LT(eye_err / iod, 0.1);
   EXPECT_LT(jaw_err / iod, 0.3);
 }
@@ -402,8 +417,10 @@ TEST(MaskedFaceCnn, ZoomedOutPassFindsTheWholeFaceOfACloseUp) {
     o.min_relative = 0;
     std::vector<FoundFace> out;
     for (const FoundFace& f : find_masked_faces(fa, det, photo, FaceShapeModel{}, o))
-      if (f.accepted) out.push_back(f);
-      else EXPECT_FALSE(f.rejected_because.empty());
+      if (f.accepted)
+        out.push_back(f);
+      else
+        EXPECT_FALSE(f.rejected_because.empty());
     return out;
   };
   EXPECT_GE(accepted(0).size(), 2u);
@@ -431,7 +448,8 @@ TEST(MaskedFaceCnn, MinimumAndRelativeScores) {
   const auto all = run(0.2, 0);
   ASSERT_GE(all.size(), 3u);
   const double best = all.front().cnn.score;
-  for (const auto& [min_score, rel] : {std::pair{0.2, 0.0}, std::pair{0.5, 0.0}, std::pair{0.2, 0.7}}) {
+  for (const auto& [min_score, rel] :
+       {std::pair{0.2, 0.0}, std::pair{0.5, 0.0}, std::pair{0.2, 0.7}}) {
     const auto found = run(min_score, rel);
     ASSERT_EQ(found.size(), all.size());
     for (const FoundFace& f : found) {
@@ -450,14 +468,17 @@ TEST(MaskedFaceCnn, FlatImageHasNoFacesAndBadOptionsAreRefused) {
   models::FaceDetector det(detector_weights());
   FaceAnalyzer fa;
   EXPECT_TRUE(find_masked_faces(fa, det, Image(300, 200, 3, 128), FaceShapeModel{}).empty());
-  EXPECT_TRUE(find_masked_faces(fa, det, Image(30, 20, 1, 128), FaceShapeModel{}).empty());  // grey, tiny
-  for (auto [score, zoom, rel] : {std::tuple{0.1, 0.5, 0.7}, std::tuple{1.5, 0.5, 0.7}, std::tuple{0.5, -1.0, 0.7},
-                                  std::tuple{0.5, 3.0, 0.7}, std::tuple{0.5, 0.5, -0.1}, std::tuple{0.5, 0.5, 1.5}}) {
+  EXPECT_TRUE(
+      find_masked_faces(fa, det, Image(30, 20, 1, 128), FaceShapeModel{}).empty());  // grey, tiny
+  for (auto [score, zoom, rel] :
+       {std::tuple{0.1, 0.5, 0.7}, std::tuple{1.5, 0.5, 0.7}, std::tuple{0.5, -1.0, 0.7},
+        std::tuple{0.5, 3.0, 0.7}, std::tuple{0.5, 0.5, -0.1}, std::tuple{0.5, 0.5, 1.5}}) {
     CnnFaceOptions bad;
     bad.min_score = score;
     bad.zoom_out = zoom;
     bad.min_relative = rel;
-    EXPECT_THROW(find_masked_faces(fa, det, Image(64, 64, 3, 128), FaceShapeModel{}, bad), std::exception)
+    EXPECT_THROW(find_masked_faces(fa, det, Image(64, 64, 3, 128), FaceShapeModel{}, bad),
+                 std::exception)
         << score << " " << zoom << " " << rel;
   }
 }

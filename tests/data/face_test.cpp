@@ -73,7 +73,8 @@ TEST(FaceLandmarks, GroupPhotoMatchesRecordedValues) {
   Image img = read_image(kGroup);
   std::vector<FaceBox> boxes = analyzer().detect(img);
   expect_near_fixture(img, boxes, read_fixture("landmarks_2008_002470.txt"));
-  for (size_t i = 1; i < boxes.size(); ++i) EXPECT_LE(boxes[i - 1].left, boxes[i].left);  // left to right
+  for (size_t i = 1; i < boxes.size(); ++i)
+    EXPECT_LE(boxes[i - 1].left, boxes[i].left);  // left to right
   for (const FaceBox& b : boxes) EXPECT_GT(b.score, 0.0);
 }
 
@@ -93,7 +94,8 @@ TEST(FaceLandmarks, GreyInputWorks) {
   Image rgb = read_image(kJohn);
   Image grey(rgb.width, rgb.height, 1);
   for (size_t i = 0; i < grey.pixels.size(); ++i)
-    grey.pixels[i] = static_cast<uint8_t>((rgb.pixels[3 * i] + rgb.pixels[3 * i + 1] + rgb.pixels[3 * i + 2]) / 3);
+    grey.pixels[i] = static_cast<uint8_t>(
+        (rgb.pixels[3 * i] + rgb.pixels[3 * i + 1] + rgb.pixels[3 * i + 2]) / 3);
   EXPECT_EQ(analyzer().detect(grey).size(), 1u);
 }
 
@@ -139,7 +141,8 @@ TEST(FaceLandmarks, MissingModelIsAnErrorNamingTheFile) {
 Landmarks synthetic_face(double d, double m, double angle, Point2 shift) {
   Landmarks lm;
   auto place = [&](double x, double y) {
-    return Point2{shift.x + x * std::cos(angle) - y * std::sin(angle), shift.y + x * std::sin(angle) + y * std::cos(angle)};
+    return Point2{shift.x + x * std::cos(angle) - y * std::sin(angle),
+                  shift.y + x * std::sin(angle) + y * std::cos(angle)};
   };
   for (int i = 0; i < 68; ++i) lm[i] = place(0, m / 2);  // unused points: somewhere on the face
   // Each eye's six points are symmetric about its centre.
@@ -167,7 +170,8 @@ TEST(FaceAlignment, EyesAndMouthLandWhereFfhqPutsThem) {
     EXPECT_NEAR(er.x, kFfhqRightEyeX * S - 0.5, 1e-6) << angle;
     EXPECT_NEAR(el.y, kFfhqEyeY * S - 0.5, 1e-6) << angle;
     EXPECT_NEAR(er.y, kFfhqEyeY * S - 0.5, 1e-6) << angle;
-    EXPECT_NEAR((a.landmarks[48].y + a.landmarks[54].y) / 2, 0.725 * S - 0.5, 1e-6);  // 0.5 + 0.9 / 4
+    EXPECT_NEAR((a.landmarks[48].y + a.landmarks[54].y) / 2, 0.725 * S - 0.5,
+                1e-6);  // 0.5 + 0.9 / 4
     EXPECT_NEAR((a.landmarks[48].x + a.landmarks[54].x) / 2, 0.5 * S - 0.5, 1e-6);
   }
 }
@@ -177,7 +181,8 @@ TEST(FaceAlignment, LongFacesAreFramedByTheEyeToMouthDistance) {
   Landmarks lm = synthetic_face(40, 60, 0.0, Point2{200, 150});
   AlignedFace a = align_face(Image(400, 400, 3), lm, 200);
   const double half = 1.8 * 60;
-  EXPECT_NEAR(eye_centre_right(a.landmarks).x - eye_centre_left(a.landmarks).x, 40 * 200 / (2 * half), 1e-6);
+  EXPECT_NEAR(eye_centre_right(a.landmarks).x - eye_centre_left(a.landmarks).x,
+              40 * 200 / (2 * half), 1e-6);
 }
 
 TEST(FaceAlignment, LandmarksFollowTheReturnedTransform) {
@@ -198,7 +203,9 @@ TEST(FaceAlignment, LandmarksFollowTheReturnedTransform) {
 Image ramp(int w, int h) {
   Image img(w, h, 3);
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) img.at(x, y, 0) = static_cast<uint8_t>(x), img.at(x, y, 1) = static_cast<uint8_t>(y), img.at(x, y, 2) = 77;
+    for (int x = 0; x < w; ++x)
+      img.at(x, y, 0) = static_cast<uint8_t>(x), img.at(x, y, 1) = static_cast<uint8_t>(y),
+                   img.at(x, y, 2) = 77;
   return img;
 }
 
@@ -250,7 +257,8 @@ TEST(FaceAlignment, PaddingFadesToTheMedianColourLikeFfhq) {
       for (int x = 0; x < W; ++x) {
         // Dark bars along the left and top edges, and a dot pattern: what mirroring would copy.
         const bool dark = x < 8 || y < 6 || ((x / 5 + y / 5) % 4 == 0 && x > 20 && y > 20);
-        for (int c = 0; c < 3; ++c) img.at(ox + x, oy + y, c) = dark ? static_cast<uint8_t>(20 + 30 * c) : bg[c];
+        for (int c = 0; c < 3; ++c)
+          img.at(ox + x, oy + y, c) = dark ? static_cast<uint8_t>(20 + 30 * c) : bg[c];
       }
   };
   Image small(W, H, 3);
@@ -262,7 +270,8 @@ TEST(FaceAlignment, PaddingFadesToTheMedianColourLikeFfhq) {
   const int OX = 200, OY = 150;  // the same content inside a large photo of another colour
   Image big(500, 400, 3, 30);
   paint(big, OX, OY);
-  AlignedFace ab = align_face(big, synthetic_face(40, 40, 0.1, Point2{centre.x + OX, centre.y + OY}), S);
+  AlignedFace ab =
+      align_face(big, synthetic_face(40, 40, 0.1, Point2{centre.x + OX, centre.y + OY}), S);
 
   const Mat3 back = invert(a.to_aligned);
   const double scale = 160.0 / S;  // source pixels per output pixel
@@ -276,11 +285,13 @@ TEST(FaceAlignment, PaddingFadesToTheMedianColourLikeFfhq) {
       const double d = outside(u, v);
       if (d < -scale) {  // the whole supersampled footprint is in the photo
         ++inside;
-        for (int c = 0; c < 3; ++c) ASSERT_NEAR(a.image.at(u, v, c), ab.image.at(u, v, c), 1) << u << "," << v;
+        for (int c = 0; c < 3; ++c)
+          ASSERT_NEAR(a.image.at(u, v, c), ab.image.at(u, v, c), 1) << u << "," << v;
       }
       if (d > 40) {  // far outside: at least about half the padding extent
         ++far;
-        for (int c = 0; c < 3; ++c) EXPECT_NEAR(a.image.at(u, v, c), bg[c], 20) << u << "," << v << " d=" << d;
+        for (int c = 0; c < 3; ++c)
+          EXPECT_NEAR(a.image.at(u, v, c), bg[c], 20) << u << "," << v << " d=" << d;
         for (int c = 0; c < 3; ++c) {
           if (u + 1 < S && outside(u + 1, v) > 40) {
             EXPECT_LE(std::abs(a.image.at(u, v, c) - a.image.at(u + 1, v, c)), 4) << u << "," << v;

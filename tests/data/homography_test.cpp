@@ -1,8 +1,8 @@
 // Homography estimation, inversion and the perspective warp: exact recovery from 4 and 6
 // pairs, least squares under noise, degenerate inputs, hand-computed bilinear samples,
 // transparency outside the source, no dark fringe at alpha edges, and warp round trips.
-#include "tests/test_util.h"
 #include <gtest/gtest.h>
+#include "tests/test_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +26,8 @@ std::vector<Point2> map_all(const Mat3& h, const std::vector<Point2>& pts) {
 }
 
 void expect_matrix_near(const Mat3& got, const Mat3& want, double tol) {
-  for (int i = 0; i < 9; ++i) EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << "element " << i;
+  for (int i = 0; i < 9; ++i)
+    EXPECT_NEAR(got[i], want[i], tol * std::max(1.0, std::abs(want[i]))) << "element " << i;
 }
 
 TEST(Homography, FromFourExactPairs) {
@@ -38,7 +39,8 @@ TEST(Homography, FromFourExactPairs) {
 
 TEST(Homography, FromSixExactPairs) {
   // The six mask anchors of a template in their usual layout (a, b, c, f, e, d).
-  const std::vector<Point2> src = {{21, 97}, {307, 22}, {600, 99}, {600, 323}, {295, 470}, {25, 322}};
+  const std::vector<Point2> src = {{21, 97},   {307, 22},  {600, 99},
+                                   {600, 323}, {295, 470}, {25, 322}};
   const Mat3 h = homography_from_points(src, map_all(kTrue, src));
   expect_matrix_near(h, kTrue, 1e-9);
 }
@@ -49,7 +51,8 @@ TEST(Homography, SmallAndLargeCoordinateScales) {
     const Mat3 s = mat3_scale(scale, scale);
     const Mat3 h_true = mat3_mul(s, mat3_mul(kTrue, invert(s)));
     std::vector<Point2> src;
-    for (Point2 p : {Point2{10, 20}, Point2{400, 35}, Point2{380, 300}, Point2{25, 280}, Point2{200, 150}})
+    for (Point2 p :
+         {Point2{10, 20}, Point2{400, 35}, Point2{380, 300}, Point2{25, 280}, Point2{200, 150}})
       src.push_back({p.x * scale, p.y * scale});
     const Mat3 h = homography_from_points(src, map_all(h_true, src));
     const Mat3 want = [&] {
@@ -102,30 +105,43 @@ TEST(Homography, ApplyInvertAndCompose) {
   EXPECT_NEAR(back.y, p.y, 1e-9);
   const Mat3 id = mat3_mul(kTrue, inv);
   const double s = id[8];
-  expect_matrix_near({id[0] / s, id[1] / s, id[2] / s, id[3] / s, id[4] / s, id[5] / s, id[6] / s, id[7] / s, 1},
-                     mat3_identity(), 1e-12);
+  expect_matrix_near(
+      {id[0] / s, id[1] / s, id[2] / s, id[3] / s, id[4] / s, id[5] / s, id[6] / s, id[7] / s, 1},
+      mat3_identity(), 1e-12);
 }
 
 TEST(Homography, DegenerateInputsRaise) {
   const std::vector<Point2> three = {{0, 0}, {1, 0}, {0, 1}};
-  EXPECT_NE(error_of([&] { homography_from_points(three, three); }).find("at least 4"), std::string::npos);
+  EXPECT_NE(error_of([&] { homography_from_points(three, three); }).find("at least 4"),
+            std::string::npos);
   const std::vector<Point2> four = {{0, 0}, {10, 0}, {10, 10}, {0, 10}};
-  EXPECT_NE(error_of([&] { homography_from_points(four, three); }).find("4 source points but 3"), std::string::npos);
+  EXPECT_NE(error_of([&] { homography_from_points(four, three); }).find("4 source points but 3"),
+            std::string::npos);
   const std::vector<Point2> collinear = {{0, 0}, {1, 1}, {2, 2}, {3, 3}, {5, 5}};
   const std::vector<Point2> fine = {{0, 0}, {10, 0}, {10, 10}, {0, 10}, {5, 3}};
-  EXPECT_NE(error_of([&] { homography_from_points(collinear, fine); }).find("source points are collinear"),
+  EXPECT_NE(error_of([&] {
+              homography_from_points(collinear, fine);
+            }).find("source points are collinear"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { homography_from_points(fine, collinear); }).find("destination points are collinear"),
+  EXPECT_NE(error_of([&] {
+              homography_from_points(fine, collinear);
+            }).find("destination points are collinear"),
             std::string::npos);
   // Three of four on a line: the pairs admit a whole family of (singular) solutions.
   const std::vector<Point2> three_on_line = {{0, 0}, {5, 0}, {10, 0}, {3, 7}};
-  EXPECT_NE(error_of([&] { homography_from_points(three_on_line, four); }).find("degenerate"), std::string::npos);
+  EXPECT_NE(error_of([&] { homography_from_points(three_on_line, four); }).find("degenerate"),
+            std::string::npos);
   const std::vector<Point2> same = {{2, 2}, {2, 2}, {2, 2}, {2, 2}};
-  EXPECT_NE(error_of([&] { homography_from_points(same, four); }).find("coincide"), std::string::npos);
+  EXPECT_NE(error_of([&] { homography_from_points(same, four); }).find("coincide"),
+            std::string::npos);
   std::vector<Point2> nan_pts = four;
   nan_pts[2].x = std::nan("");
-  EXPECT_NE(error_of([&] { homography_from_points(nan_pts, four); }).find("not finite"), std::string::npos);
-  EXPECT_NE(error_of([&] { invert({1, 2, 3, 2, 4, 6, 0, 0, 1}); }).find("singular"), std::string::npos);
+  EXPECT_NE(error_of([&] { homography_from_points(nan_pts, four); }).find("not finite"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              invert({1, 2, 3, 2, 4, 6, 0, 0, 1});
+            }).find("singular"),
+            std::string::npos);
 }
 
 // ---- warp -----------------------------------------------------------------------------
@@ -208,7 +224,8 @@ TEST(Warp, NoDarkFringeAtTransparentEdges) {
       const int a = out.at(x, y, 3);
       if (a == 0) continue;
       if (a < 255) ++partial;
-      for (int c = 0; c < 3; ++c) ASSERT_EQ(out.at(x, y, c), 255) << x << "," << y << " alpha " << a;
+      for (int c = 0; c < 3; ++c)
+        ASSERT_EQ(out.at(x, y, c), 255) << x << "," << y << " alpha " << a;
     }
   EXPECT_GT(partial, 20);  // the edge really is soft
 }
@@ -252,11 +269,15 @@ TEST(Warp, BadArgumentsRaise) {
   const Image src = smooth_image(8, 8);
   EXPECT_NE(error_of([&] { warp_perspective(src, mat3_identity(), 0, 5); }).find("bad output size"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { warp_perspective(Image(), mat3_identity(), 5, 5); }).find("empty source"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { warp_perspective(Image(4, 4, 2), mat3_identity(), 5, 5); }).find("2 channels"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { warp_perspective(src, {1, 2, 3, 2, 4, 6, 0, 0, 1}, 5, 5); }).find("singular"),
+  EXPECT_NE(
+      error_of([&] { warp_perspective(Image(), mat3_identity(), 5, 5); }).find("empty source"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of([&] { warp_perspective(Image(4, 4, 2), mat3_identity(), 5, 5); }).find("2 channels"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              warp_perspective(src, {1, 2, 3, 2, 4, 6, 0, 0, 1}, 5, 5);
+            }).find("singular"),
             std::string::npos);
 }
 

@@ -19,7 +19,8 @@ const std::string kJpeg = kDlibExamples + "/faces/2008_002470.jpg";
 
 Image pattern(int w, int h, int c) {
   Image img(w, h, c);
-  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>((i * 37 + i / 7) & 255);
+  for (size_t i = 0; i < img.pixels.size(); ++i)
+    img.pixels[i] = static_cast<uint8_t>((i * 37 + i / 7) & 255);
   return img;
 }
 
@@ -337,8 +338,8 @@ TEST(ImageTensor, LayoutAndRange) {
   EXPECT_EQ(t.shape(), (Shape{1, 3, 2, 3}));
   EXPECT_EQ(t.dtype(), DType::F32);
   std::vector<float> v = t.to_vector<float>();
-  EXPECT_FLOAT_EQ(v[0], -1.f);                    // c0, y0, x0
-  EXPECT_FLOAT_EQ(v[2 * 6 + 1 * 3 + 2], 1.f);     // c2, y1, x2
+  EXPECT_FLOAT_EQ(v[0], -1.f);                 // c0, y0, x0
+  EXPECT_FLOAT_EQ(v[2 * 6 + 1 * 3 + 2], 1.f);  // c2, y1, x2
   EXPECT_FLOAT_EQ(v[1 * 6 + 0 * 3 + 1], 51 / 127.5f - 1);
 }
 

@@ -86,12 +86,14 @@ TEST(LandmarkReference, FullFrameMatchesTheReferenceOutputs) {
       const std::vector<double> got =
           landmarks_on_image(*net, data::image_to_tensor(img), LandmarkCrop{}).to_vector<double>();
       ASSERT_EQ(got.size(), 136u);
-      for (size_t i = 0; i < 136; ++i) (use_stb ? stb : libjpeg).add(std::fabs(got[i] * 256.0 - want[i]));
+      for (size_t i = 0; i < 136; ++i)
+        (use_stb ? stb : libjpeg).add(std::fabs(got[i] * 256.0 - want[i]));
     }
   }
-  std::printf("landmark reference, %d coordinates: libjpeg max |error| %.3g px (mean %.3g); "
-              "stb_image max %.3g px (mean %.3g)\n",
-              libjpeg.count, libjpeg.max, libjpeg.mean(), stb.max, stb.mean());
+  std::printf(
+      "landmark reference, %d coordinates: libjpeg max |error| %.3g px (mean %.3g); "
+      "stb_image max %.3g px (mean %.3g)\n",
+      libjpeg.count, libjpeg.max, libjpeg.mean(), stb.max, stb.mean());
   // The reference file rounds to 1e-4 px; two float32 implementations of the same arithmetic.
   EXPECT_LT(libjpeg.max, 1e-3);
   EXPECT_LT(stb.max, 0.5);

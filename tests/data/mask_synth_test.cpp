@@ -2,8 +2,8 @@
 // symmetry, jaw-line and ellipse intersections, anchors.tsv parsing and its errors, the
 // procedural fallback, colour options, robustness, determinism, and on the shared FFHQ
 // faces: the surgical mask covers the nose tip and mouth and leaves the eyes free.
-#include "tests/test_util.h"
 #include <gtest/gtest.h>
+#include "tests/test_util.h"
 
 #include <chrono>
 #include <cmath>
@@ -47,9 +47,10 @@ Landmarks synthetic_face(double cx = 128) {
   const double eyes[12][2] = {{-45, 0}, {-38, -5}, {-28, -5}, {-21, 0}, {-28, 5}, {-38, 5},
                               {21, 0},  {28, -5},  {38, -5},  {45, 0},  {38, 5},  {28, 5}};
   for (int k = 0; k < 12; ++k) lm[36 + k] = {cx + eyes[k][0], 100 + eyes[k][1]};
-  const double mouth[20][2] = {{-25, 178}, {-15, 172}, {-6, 170}, {0, 171}, {6, 170}, {15, 172}, {25, 178},
-                               {15, 188},  {6, 191},   {0, 192},  {-6, 191}, {-15, 188}, {-20, 178}, {-8, 176},
-                               {0, 176},   {8, 176},   {20, 178}, {8, 182},  {0, 183},  {-8, 182}};
+  const double mouth[20][2] = {{-25, 178}, {-15, 172}, {-6, 170},  {0, 171},  {6, 170},
+                               {15, 172},  {25, 178},  {15, 188},  {6, 191},  {0, 192},
+                               {-6, 191},  {-15, 188}, {-20, 178}, {-8, 176}, {0, 176},
+                               {8, 176},   {20, 178},  {8, 182},   {0, 183},  {-8, 182}};
   for (int k = 0; k < 20; ++k) lm[48 + k] = {cx + mouth[k][0], mouth[k][1]};
   return lm;
 }
@@ -76,19 +77,22 @@ Landmarks transformed(const Landmarks& lm, double angle_deg, double scale, Point
 Image grey_face(uint8_t v, int w = 256, int h = 256) { return Image(w, h, 3, v); }
 
 bool same_bytes(const Image& a, const Image& b) {
-  return a.width == b.width && a.height == b.height && a.channels == b.channels && a.pixels == b.pixels;
+  return a.width == b.width && a.height == b.height && a.channels == b.channels &&
+         a.pixels == b.pixels;
 }
 
 std::string shared_masks_dir() {
   const std::string d = default_masks_dir();
   std::error_code ec;
-  return !d.empty() && std::filesystem::exists(std::filesystem::path(d) / "anchors.tsv", ec) ? d : "";
+  return !d.empty() && std::filesystem::exists(std::filesystem::path(d) / "anchors.tsv", ec) ? d
+                                                                                             : "";
 }
 
-#define REQUIRE_SHARED_MASKS(dir)                                                                  \
-  const std::string dir = shared_masks_dir();                                                     \
-  if (dir.empty()) GTEST_SKIP() << "shared mask templates not found (set MASKOFF_SHARED or place " \
-                                   "the shared folder beside the repository)"
+#define REQUIRE_SHARED_MASKS(dir)                                                 \
+  const std::string dir = shared_masks_dir();                                     \
+  if (dir.empty())                                                                \
+  GTEST_SKIP() << "shared mask templates not found (set MASKOFF_SHARED or place " \
+                  "the shared folder beside the repository)"
 
 FaceAnalyzer& analyzer() {
   static FaceAnalyzer fa;
@@ -124,7 +128,8 @@ TEST(MaskSynth, TypeNamesRoundTrip) {
   EXPECT_EQ(mask_type_name(MaskType::KN95), "KN95");
   const std::string err = error_of([] { parse_mask_type("n95"); });
   EXPECT_NE(err.find("'n95'"), std::string::npos);
-  EXPECT_NE(err.find("surgical, surgical_blue, surgical_green, N95, KN95, cloth, gas"), std::string::npos);
+  EXPECT_NE(err.find("surgical, surgical_blue, surgical_green, N95, KN95, cloth, gas"),
+            std::string::npos);
 }
 
 TEST(MaskSynth, LinePolylineIntersections) {
@@ -265,7 +270,8 @@ TEST(MaskSynth, TurnedFacesPickTheMatchingTemplate) {
   const Image face = grey_face(150);
   EXPECT_EQ(ms.apply(face, synthetic_face(), {}).template_name, "surgical");
   EXPECT_EQ(ms.apply(face, turned_left_face(), {}).template_name, "surgical_left");
-  EXPECT_EQ(ms.apply(face, mirror_landmarks(turned_left_face(), 256), {}).template_name, "surgical_right");
+  EXPECT_EQ(ms.apply(face, mirror_landmarks(turned_left_face(), 256), {}).template_name,
+            "surgical_right");
   MaskOptions cloth;
   cloth.type = MaskType::Cloth;
   EXPECT_EQ(ms.apply(face, turned_left_face(), cloth).template_name, "cloth_left");
@@ -296,7 +302,8 @@ TEST(MaskSynth, RealMirroredFacesPickMirroredTemplates) {
     const std::string name = ms.apply(img, lm, {}).template_name;
     const std::string name_m = ms.apply(mirrored(img), lm_m, {}).template_name;
     EXPECT_EQ(name, turn > 0 ? "surgical_left" : "surgical_right") << files[i];
-    EXPECT_EQ(name_m, turn > 0 ? "surgical_right" : "surgical_left") << files[i] << ": " << turn << " vs " << turn_m;
+    EXPECT_EQ(name_m, turn > 0 ? "surgical_right" : "surgical_left")
+        << files[i] << ": " << turn << " vs " << turn_m;
   }
   EXPECT_GE(turned, 1) << "no clearly turned face among the first 30";
 }
@@ -307,7 +314,8 @@ TEST(MaskSynth, SharedTemplatesAndTextures) {
   REQUIRE_SHARED_MASKS(dir);
   MaskSynthesizer ms(dir);
   EXPECT_FALSE(ms.procedural());
-  EXPECT_NE(ms.source_description().find("21 mask templates"), std::string::npos) << ms.source_description();
+  EXPECT_NE(ms.source_description().find("21 mask templates"), std::string::npos)
+      << ms.source_description();
   // surgical_blue.png (620x518) is listed with the anchors of the 594x496 surgical.png.
   auto plain = ms.template_for(MaskType::Surgical, MaskView::Front);
   auto blue = ms.template_for(MaskType::SurgicalBlue, MaskView::Front);
@@ -343,8 +351,9 @@ void write_template_dir(const TempDir& tmp, const std::string& anchors) {
 TEST(MaskSynth, AnchorsFileParsedByColumnName) {
   TempDir tmp;
   // Columns in a different order than the shared file, a trailing CR, a blank line.
-  write_template_dir(tmp, "c_x\tc_y\ttemplate\ta_x\ta_y\tb_x\tb_y\td_x\td_y\te_x\te_y\tf_x\tf_y\r\n"
-                          "38\t8\tsurgical.png\t2\t8\t20\t5\t2\t22\t20\t25\t38\t22.5\r\n\n");
+  write_template_dir(tmp,
+                     "c_x\tc_y\ttemplate\ta_x\ta_y\tb_x\tb_y\td_x\td_y\te_x\te_y\tf_x\tf_y\r\n"
+                     "38\t8\tsurgical.png\t2\t8\t20\t5\t2\t22\t20\t25\t38\t22.5\r\n\n");
   MaskSynthesizer ms(tmp.str());
   auto t = ms.template_for(MaskType::Surgical, MaskView::Left);  // no _left: the frontal one
   EXPECT_EQ(t->name, "surgical");
@@ -361,15 +370,18 @@ TEST(MaskSynth, AnchorsFileParsedByColumnName) {
 }
 
 TEST(MaskSynth, AnchorsFileErrorsNameFileAndLine) {
-  const std::string header = "template\ta_x\ta_y\tb_x\tb_y\tc_x\tc_y\td_x\td_y\te_x\te_y\tf_x\tf_y\n";
+  const std::string header =
+      "template\ta_x\ta_y\tb_x\tb_y\tc_x\tc_y\td_x\td_y\te_x\te_y\tf_x\tf_y\n";
   struct Case {
     std::string text, expect;
   };
   const Case cases[] = {
       {"", "cannot open the anchors file"},
-      {"template\ta_x\ta_y\tb_x\tc_x\tc_y\td_x\td_y\te_x\te_y\tf_x\tf_y\nx\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\n",
+      {"template\ta_x\ta_y\tb_x\tc_x\tc_y\td_x\td_y\te_x\te_y\tf_x\tf_"
+       "y\nx\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\n",
        "line 1: no column 'b_y'"},
-      {header + "surgical.png\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\n", "line 2: 12 fields, the header has 13"},
+      {header + "surgical.png\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\n",
+       "line 2: 12 fields, the header has 13"},
       {header + "surgical.png\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11\t12\n" +
            "surgical_left.png\t1\t2\t3\t4\t5\t6\t7\t8\tnine\t10\t11\t12\n",
        "line 3: column 'e_x' holds 'nine', not a number"},
@@ -414,7 +426,8 @@ TEST(MaskSynth, ProceduralFallback) {
     EXPECT_GT(covered, 8000) << mask_type_name(t);
   }
   EXPECT_EQ(ms.apply(face, synthetic_face(), {}).template_name, "procedural_surgical");
-  EXPECT_EQ(ms.apply(face, mirror_landmarks(turned_left_face(), 256), {}).template_name, "procedural_surgical_right");
+  EXPECT_EQ(ms.apply(face, mirror_landmarks(turned_left_face(), 256), {}).template_name,
+            "procedural_surgical_right");
   // The turned variants put the nose peak near the side the head turns to.
   const MaskTemplate left = procedural_template(MaskType::Surgical, MaskView::Left);
   const MaskTemplate right = procedural_template(MaskType::Surgical, MaskView::Right);
@@ -424,11 +437,15 @@ TEST(MaskSynth, ProceduralFallback) {
   // The drawn template: opaque just inside its anchors' outline, transparent outside it.
   const MaskTemplate t = procedural_template(MaskType::Surgical);
   const Image& img = t.levels[0];
-  EXPECT_EQ(img.at(static_cast<int>(t.anchors[1].x), static_cast<int>(t.anchors[1].y) + 3, 3), 255);  // below b
-  EXPECT_EQ(img.at(static_cast<int>(t.anchors[1].x), static_cast<int>(t.anchors[1].y) - 3, 3), 0);    // above b
-  EXPECT_EQ(img.at(static_cast<int>(t.anchors[0].x) + 3, static_cast<int>(t.anchors[0].y), 3), 255);  // right of a
+  EXPECT_EQ(img.at(static_cast<int>(t.anchors[1].x), static_cast<int>(t.anchors[1].y) + 3, 3),
+            255);  // below b
+  EXPECT_EQ(img.at(static_cast<int>(t.anchors[1].x), static_cast<int>(t.anchors[1].y) - 3, 3),
+            0);  // above b
+  EXPECT_EQ(img.at(static_cast<int>(t.anchors[0].x) + 3, static_cast<int>(t.anchors[0].y), 3),
+            255);  // right of a
   EXPECT_EQ(img.at(static_cast<int>(t.anchors[0].x) - 3, static_cast<int>(t.anchors[0].y), 3), 0);
-  EXPECT_EQ(img.at(static_cast<int>(t.anchors[4].x), static_cast<int>(t.anchors[4].y) - 3, 3), 255);  // above e
+  EXPECT_EQ(img.at(static_cast<int>(t.anchors[4].x), static_cast<int>(t.anchors[4].y) - 3, 3),
+            255);  // above e
   // Light blue body with visible pleats: blue is the largest channel, rows differ in value.
   const int cx = static_cast<int>(t.anchors[1].x);
   int vmin = 255, vmax = 0;
@@ -468,7 +485,8 @@ void mean_in_mask(const MaskedFace& m, double out[3]) {
 TEST(MaskSynth, CompositeTouchesOnlyTheMask) {
   MaskSynthesizer ms("");
   Image face(256, 256, 3);
-  for (size_t i = 0; i < face.pixels.size(); ++i) face.pixels[i] = static_cast<uint8_t>((i * 37) % 251);
+  for (size_t i = 0; i < face.pixels.size(); ++i)
+    face.pixels[i] = static_cast<uint8_t>((i * 37) % 251);
   const MaskedFace m = ms.apply(face, synthetic_face(), {});
   ASSERT_EQ(m.masked.channels, 3);
   ASSERT_EQ(m.mask.channels, 1);
@@ -549,16 +567,17 @@ TEST(MaskSynth, TintAndTexture) {
 TEST(MaskSynth, ExtremeLandmarksNeverCrash) {
   std::vector<std::unique_ptr<MaskSynthesizer>> synths;
   synths.push_back(std::make_unique<MaskSynthesizer>(""));
-  if (!shared_masks_dir().empty()) synths.push_back(std::make_unique<MaskSynthesizer>(shared_masks_dir()));
+  if (!shared_masks_dir().empty())
+    synths.push_back(std::make_unique<MaskSynthesizer>(shared_masks_dir()));
   const Image face = grey_face(128, 200, 160);
   const std::vector<Landmarks> cases = {
-      transformed(synthetic_face(), 0, 1, {-110, 0}),    // half the face off the left edge
-      transformed(synthetic_face(), 0, 1, {0, 90}),      // chin far below the bottom edge
-      transformed(synthetic_face(), 0, 1, {-900, -900}), // entirely outside
-      transformed(synthetic_face(), 80, 1, {0, 0}),      // rolled 80 degrees
-      transformed(synthetic_face(), 180, 1, {0, 0}),     // upside down
-      transformed(synthetic_face(), 0, 0.03, {0, 0}),    // a face 2 px wide
-      transformed(synthetic_face(), 0, 12, {0, 0}),      // a face much larger than the image
+      transformed(synthetic_face(), 0, 1, {-110, 0}),     // half the face off the left edge
+      transformed(synthetic_face(), 0, 1, {0, 90}),       // chin far below the bottom edge
+      transformed(synthetic_face(), 0, 1, {-900, -900}),  // entirely outside
+      transformed(synthetic_face(), 80, 1, {0, 0}),       // rolled 80 degrees
+      transformed(synthetic_face(), 180, 1, {0, 0}),      // upside down
+      transformed(synthetic_face(), 0, 0.03, {0, 0}),     // a face 2 px wide
+      transformed(synthetic_face(), 0, 12, {0, 0}),       // a face much larger than the image
       transformed(turned_left_face(), -35, 0.7, {-40, 30}),
   };
   for (auto& ms : synths)
@@ -567,7 +586,8 @@ TEST(MaskSynth, ExtremeLandmarksNeverCrash) {
         MaskOptions o;
         o.type = t;
         MaskedFace m;
-        ASSERT_NO_THROW(m = ms->apply(face, cases[i], o)) << "case " << i << " " << mask_type_name(t);
+        ASSERT_NO_THROW(m = ms->apply(face, cases[i], o))
+            << "case " << i << " " << mask_type_name(t);
         EXPECT_EQ(m.masked.width, 200);
         EXPECT_EQ(m.mask.height, 160);
         EXPECT_EQ(changes_outside_mask(face, m), 0) << "case " << i;
@@ -578,19 +598,23 @@ TEST(MaskSynth, ExtremeLandmarksNeverCrash) {
   // Degenerate and invalid input raise clear errors instead.
   Landmarks same;
   for (auto& p : same) p = {50, 50};
-  EXPECT_NE(error_of([&] { synths[0]->apply(face, same, {}); }).find("cannot place template"), std::string::npos);
+  EXPECT_NE(error_of([&] { synths[0]->apply(face, same, {}); }).find("cannot place template"),
+            std::string::npos);
   Landmarks nan_lm = synthetic_face();
   nan_lm[30].y = std::nan("");
-  EXPECT_NE(error_of([&] { synths[0]->apply(face, nan_lm, {}); }).find("not finite"), std::string::npos);
-  EXPECT_NE(error_of([&] { synths[0]->apply(Image(10, 10, 4), synthetic_face(), {}); }).find("10x10x4"),
+  EXPECT_NE(error_of([&] { synths[0]->apply(face, nan_lm, {}); }).find("not finite"),
             std::string::npos);
+  EXPECT_NE(
+      error_of([&] { synths[0]->apply(Image(10, 10, 4), synthetic_face(), {}); }).find("10x10x4"),
+      std::string::npos);
 }
 
 TEST(MaskSynth, Deterministic) {
   const std::string dir = shared_masks_dir();
   MaskSynthesizer a(dir), b(dir);
   Image face(256, 256, 3);
-  for (size_t i = 0; i < face.pixels.size(); ++i) face.pixels[i] = static_cast<uint8_t>((i * 13) % 253);
+  for (size_t i = 0; i < face.pixels.size(); ++i)
+    face.pixels[i] = static_cast<uint8_t>((i * 13) % 253);
   const Landmarks lm = transformed(turned_left_face(), 7, 0.9, {3, 5});
   MaskOptions o;
   o.type = MaskType::KN95;
@@ -629,7 +653,8 @@ TEST(MaskSynth, AllTypesOnARealFace) {
     o.type = t;
     const MaskedFace m = ms.apply(img, lm, o);
     EXPECT_EQ(m.template_name.rfind(mask_type_name(t), 0), 0u) << m.template_name;
-    EXPECT_EQ(m.mask.at(static_cast<int>(lm[62].x), static_cast<int>(lm[62].y), 0), 255) << mask_type_name(t);
+    EXPECT_EQ(m.mask.at(static_cast<int>(lm[62].x), static_cast<int>(lm[62].y), 0), 255)
+        << mask_type_name(t);
     EXPECT_EQ(changes_outside_mask(img, m), 0);
   }
   MaskOptions textured;
@@ -665,15 +690,18 @@ TEST(MaskSynth, SurgicalMaskCoversNoseAndMouthNotEyesOnFfhq) {
     };
     const auto t0 = std::chrono::steady_clock::now();
     const MaskedFace m = from_files.apply(img, lm, {});
-    apply_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    apply_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     const bool ok = placed_right(m);
     good_files += ok;
     good_procedural += placed_right(procedural.apply(img, lm, {}));
     if (!ok) failures += " " + std::filesystem::path(files[i]).filename().string();
   }
-  std::printf("[ MaskSynth ] of %d faces, correctly covered: %d (templates), %d (procedural); apply() %.2f ms per "
-              "face; failures:%s\n",
-              detected, good_files, good_procedural, apply_ms / std::max(1, detected), failures.c_str());
+  std::printf(
+      "[ MaskSynth ] of %d faces, correctly covered: %d (templates), %d (procedural); apply() %.2f "
+      "ms per "
+      "face; failures:%s\n",
+      detected, good_files, good_procedural, apply_ms / std::max(1, detected), failures.c_str());
   EXPECT_GE(detected, 90);
   EXPECT_GE(good_files, 0.95 * detected);
   EXPECT_GE(good_procedural, 0.95 * detected);

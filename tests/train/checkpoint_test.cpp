@@ -61,7 +61,7 @@ TEST(TrainCheckpoint, EveryFlippedByteIsRefusedNamingTheFile) {
     metadata += e.find("its metadata fails the checksum") != std::string::npos;
     tensor += e.find("tensor 'w' fails its checksum") != std::string::npos;
   }
-  EXPECT_GT(metadata, 100);  // the JSON's bytes
+  EXPECT_GT(metadata, 100);   // the JSON's bytes
   EXPECT_EQ(tensor, 12 * 4);  // every byte of w's data
 }
 
@@ -119,7 +119,8 @@ TEST(TrainCheckpoint, AFullDiskDuringASaveKeepsThePreviousCheckpoint) {
         std::exit(0);
       },
       ::testing::ExitedWithCode(3),
-      "cannot write '.*latest.ckpt' \\((write|flush|close) of '.*latest.ckpt.tmp' failed\\): File too large");
+      "cannot write '.*latest.ckpt' \\((write|flush|close) of '.*latest.ckpt.tmp' failed\\): File "
+      "too large");
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   const Checkpoint ck = read_checkpoint(path);
   EXPECT_EQ(ck.get("w").to_vector<float>(), std::vector<float>(12, 1.5f));
@@ -133,10 +134,29 @@ TEST(TrainCheckpoint, SigkillDuringASaveLeavesTheLastCheckpointLoadable) {
   const std::string out = tmp / "run", ckpt = out + "/latest.ckpt";
   const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/train_pix2pix";
   // Wide layers make a 40 MB checkpoint: a save takes a good share of each step.
-  const std::vector<std::string> args = {exe, "--data", small_dataset(), "--out", out, "--resolution", "32",
-                                         "--ngf", "32", "--ndf", "32", "--landmark-loss", "none", "--device",
-                                         "cpu", "--steps", "1000000", "--save-every", "1", "--sample-every", "0",
-                                         "--threads", "1"};
+  const std::vector<std::string> args = {exe,
+                                         "--data",
+                                         small_dataset(),
+                                         "--out",
+                                         out,
+                                         "--resolution",
+                                         "32",
+                                         "--ngf",
+                                         "32",
+                                         "--ndf",
+                                         "32",
+                                         "--landmark-loss",
+                                         "none",
+                                         "--device",
+                                         "cpu",
+                                         "--steps",
+                                         "1000000",
+                                         "--save-every",
+                                         "1",
+                                         "--sample-every",
+                                         "0",
+                                         "--threads",
+                                         "1"};
   int in_save = 0, kills = 0;
   for (int round = 0; round < 6; ++round) {
     fs::remove(ckpt + ".tmp");  // the last kill's remains (the next save would replace them)

@@ -79,7 +79,8 @@ uint64_t splitmix64(uint64_t z) {
 // conv weights 0.02 z, z a sum of four 24-bit uniforms scaled to unit variance. Integer
 // arithmetic, two rounded products and one float32 sum, none of which a compiler may fuse
 // into a multiply-add, so the values are bit-identical to the script's.
-std::vector<float> formula_weights(uint64_t net, uint64_t k, const std::string& name, const Shape& shape) {
+std::vector<float> formula_weights(uint64_t net, uint64_t k, const std::string& name,
+                                   const Shape& shape) {
   const int64_t n = shape_numel(shape);
   std::vector<float> w(static_cast<size_t>(n), 0.f);
   const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
@@ -139,8 +140,8 @@ struct Checker {
       if (want[i] != 0 && err / std::fabs(want[i]) > st.rel)
         st.rel = err / std::fabs(want[i]), st.rel_at = at;
       if (!(err <= tol[i]) && failures++ < 12)
-        msg << "\n  " << kind << " " << at << ": got " << got[i] << ", want " << want[i] << " (tolerance "
-            << tol[i] << ")";
+        msg << "\n  " << kind << " " << at << ": got " << got[i] << ", want " << want[i]
+            << " (tolerance " << tol[i] << ")";
     }
   }
   void check(const std::string& kind, const std::string& name, const std::vector<double>& got,
@@ -208,8 +209,8 @@ std::vector<double> at(const std::vector<double>& all, const std::vector<double>
 
 // Loads the initial weights of one network by position, checking names, shapes and that the
 // formula reproduced the reference's values; returns them (float32 values in double).
-std::vector<std::vector<double>> load_initial(const Fixture& fx, Module& net, const std::string& tag,
-                                              uint64_t id) {
+std::vector<std::vector<double>> load_initial(const Fixture& fx, Module& net,
+                                              const std::string& tag, uint64_t id) {
   const auto names = fx.names("param/" + tag + "/");
   const auto params = net.named_parameters();
   EXPECT_EQ(params.size(), names.size()) << tag << ": parameter count";
@@ -219,9 +220,10 @@ std::vector<std::vector<double>> load_initial(const Fixture& fx, Module& net, co
     const std::string key = tag + "/" + name;
     EXPECT_EQ(name, names[k]) << tag << " parameter " << k;
     Shape want;
-    for (double d : fx.get("param/" + tag + "/" + names[k]).values) want.push_back(static_cast<int64_t>(d));
-    MASKOFF_CHECK(p.shape() == want,
-                  key << ": engine shape " << shape_str(p.shape()) << ", fixture " << shape_str(want));
+    for (double d : fx.get("param/" + tag + "/" + names[k]).values)
+      want.push_back(static_cast<int64_t>(d));
+    MASKOFF_CHECK(p.shape() == want, key << ": engine shape " << shape_str(p.shape())
+                                         << ", fixture " << shape_str(want));
     const std::vector<float> w = formula_weights(id, k, name, p.shape());
     copy_(p, from_vector(w, p.shape()));
     std::vector<double> wd(w.begin(), w.end());
@@ -243,9 +245,9 @@ std::vector<std::vector<double>> load_initial(const Fixture& fx, Module& net, co
   for (size_t k = 0; k < std::min(bufs.size(), bnames.size()); ++k) {
     EXPECT_EQ(bufs[k].first, bnames[k]) << tag << " buffer " << k;
     const Entry& e = fx.get("buffer0/" + tag + "/" + bnames[k]);
-    MASKOFF_CHECK(bufs[k].second.shape() == e.shape, tag << "/" << bufs[k].first << ": engine shape "
-                                                         << shape_str(bufs[k].second.shape()) << ", fixture "
-                                                         << shape_str(e.shape));
+    MASKOFF_CHECK(bufs[k].second.shape() == e.shape,
+                  tag << "/" << bufs[k].first << ": engine shape "
+                      << shape_str(bufs[k].second.shape()) << ", fixture " << shape_str(e.shape));
     copy_(bufs[k].second, from_vector(e.values, e.shape));
   }
   return init;
@@ -290,7 +292,8 @@ void compare_network(const Fixture& fx, Module& net, const std::string& tag,
     for (size_t i = 0; i < g.size(); ++i) sum_tol_s += step_tol(step[i], p0[i], g[i]);
     const double sum_tol_g = kGradRedRtol * g_red[1];
     c.check("grad_red", "grad_red/" + key, reductions(g), g_red, std::vector<double>(3, sum_tol_g));
-    c.check("step_red", "step_red/" + key, reductions(step), s_red, std::vector<double>(3, sum_tol_s));
+    c.check("step_red", "step_red/" + key, reductions(step), s_red,
+            std::vector<double>(3, sum_tol_s));
   }
   for (const auto& [name, b] : net.named_buffers())
     c.check("buffer", "buffer/" + tag + "/" + name, b.to_vector<double>(),
@@ -300,7 +303,8 @@ void compare_network(const Fixture& fx, Module& net, const std::string& tag,
 // Runs the step of fixture `which` and compares. `tweak`, when given, changes the options
 // after they were set from the fixture, and the comparison goes to `out` instead of
 // becoming a test failure (to show that a small change is caught).
-void run_golden_step(const std::string& which, const std::function<void(tr::TrainOptions&)>& tweak = nullptr,
+void run_golden_step(const std::string& which,
+                     const std::function<void(tr::TrainOptions&)>& tweak = nullptr,
                      Checker* out = nullptr) {
   const Fixture fx(fixture_path(which));
   tr::TrainOptions o;
@@ -322,16 +326,18 @@ void run_golden_step(const std::string& which, const std::function<void(tr::Trai
   if (landmark) {
     const std::string dir = tr::default_landmark_weights();
     if (dir.empty() || !std::filesystem::is_directory(dir))
-      GTEST_SKIP() << "the 68-point network's weights were not found ("
-                   << (dir.empty() ? std::string("no shared data folder") : "no folder " + dir)
-                   << "): set MASKOFF_SHARED to the shared data folder (it holds weights/face_landmark_68)";
+      GTEST_SKIP()
+          << "the 68-point network's weights were not found ("
+          << (dir.empty() ? std::string("no shared data folder") : "no folder " + dir)
+          << "): set MASKOFF_SHARED to the shared data folder (it holds weights/face_landmark_68)";
     o.landmark_weights = dir;
     const models::LandmarkCrop crop = models::default_landmark_crop();
     const auto& want = fx.get("config/landmark_crop").values;
     ASSERT_TRUE(crop.x0 == want[0] && crop.y0 == want[1] && crop.size == want[2])
         << "default_landmark_crop() is (" << crop.x0 << ", " << crop.y0 << ", " << crop.size
         << ") but the fixture was made with (" << want[0] << ", " << want[1] << ", " << want[2]
-        << "): set DEFAULT_CROP in scripts/golden/landmark_net_ref.py and rerun make_train_step_golden.py";
+        << "): set DEFAULT_CROP in scripts/golden/landmark_net_ref.py and rerun "
+           "make_train_step_golden.py";
   }
   if (tweak) tweak(o);
 
@@ -351,7 +357,8 @@ void run_golden_step(const std::string& which, const std::function<void(tr::Trai
   const std::vector<std::string> names = tr::loss_names();
   const std::vector<double> values = tr::loss_values(t);
   for (size_t i = 0; i < names.size(); ++i)
-    c.check("loss", "loss/" + names[i], {values[i]}, {fx.scalar("loss/" + names[i])}, kLossRtol, 1e-12);
+    c.check("loss", "loss/" + names[i], {values[i]}, {fx.scalar("loss/" + names[i])}, kLossRtol,
+            1e-12);
   compare_network(fx, model.generator(), "G", init_g, c);
   compare_network(fx, model.discriminator(), "D", init_d, c);
   if (out) {
@@ -369,7 +376,8 @@ TEST(GoldenTrainStep, WeightFormula) {
   const auto d0 = formula_weights(1, 0, "model.0.weight", {8, 6, 4, 4});
   EXPECT_EQ(d0[0], 0.03266496583819389f);
   EXPECT_EQ(d0[1], -0.0001407777745043859f);
-  EXPECT_EQ(formula_weights(0, 0, "model.model.0.weight", {8, 3, 4, 4})[5], -0.0024599512107670307f);
+  EXPECT_EQ(formula_weights(0, 0, "model.model.0.weight", {8, 3, 4, 4})[5],
+            -0.0024599512107670307f);
   EXPECT_EQ(formula_weights(1, 5, "model.5.weight", {32, 16, 4, 4})[100], -0.009181035682559013f);
   EXPECT_EQ(formula_weights(0, 2, "model.model.1.model.2.weight", {16})[0], 0.9705970287322998f);
   EXPECT_EQ(formula_weights(1, 1, "model.0.bias", {8}), std::vector<float>(8, 0.f));

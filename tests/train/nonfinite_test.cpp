@@ -132,7 +132,8 @@ TEST(TrainNonFinite, NaNInAGradientIsCaughtBeforeItIsSaved) {
     if (net == "G" && ++backward == 2) poison_first(m.named_parameters().front().second.grad());
   };
   const std::string e = run_error(o, c);
-  const std::string first = "G." + Pix2Pix(o, Device::cpu()).generator().named_parameters().front().first;
+  const std::string first =
+      "G." + Pix2Pix(o, Device::cpu()).generator().named_parameters().front().first;
   EXPECT_TRUE(contains(e, "step 2: a parameter or optimiser state is not finite at a save")) << e;
   EXPECT_TRUE(contains(e, "first non-finite tensor: " + first + " (")) << e;
   EXPECT_FALSE(fs::exists(fs::path(o.out_dir) / "latest.ckpt"));
@@ -158,7 +159,8 @@ TEST(TrainNonFinite, SkipHoldsBackTheBadUpdateAndCountsIt) {
   EXPECT_EQ(ck.meta.at("state").at("optD").at("steps").get<int64_t>(), 5);
   const auto lines = read_lines(o.out_dir + "/nonfinite_skips.log");
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0], "step 3: a gradient of G is not finite; G's update skipped (1 in a row, 1 in all)");
+  EXPECT_EQ(lines[0],
+            "step 3: a gradient of G is not finite; G's update skipped (1 in a row, 1 in all)");
 }
 
 TEST(TrainNonFinite, SkipPutsBackTheBatchNormStatisticsOfANaNInput) {

@@ -83,16 +83,17 @@ TEST(TrainOptions, AResumedRunKeepsItsSettingsAndTakesTheScheduleFromTheCommandL
 
 TEST(TrainOptions, AResumedRunRefusesAModelSettingThatDiffers) {
   const TrainOptions saved = checkpointed();
-  for (const std::string args : {"--ngf 32", "--gan-mode vanilla", "--lambda-mask 100",
-                                 "--resolution 128 --epochs 9"}) {
+  for (const std::string args :
+       {"--ngf 32", "--gan-mode vanilla", "--lambda-mask 100", "--resolution 128 --epochs 9"}) {
     Parsed cli(args);
     const std::string flag = args.substr(0, args.find(' '));
     try {
       resumed_options(cli.app, cli.o, saved, "latest.ckpt");
       ADD_FAILURE() << args << " was accepted";
     } catch (const Error& e) {
-      EXPECT_EQ(e.message(), flag + " differs from the checkpoint latest.ckpt; a resumed run "
-                                    "keeps its settings");
+      EXPECT_EQ(e.message(), flag +
+                                 " differs from the checkpoint latest.ckpt; a resumed run "
+                                 "keeps its settings");
     }
   }
 }

@@ -48,7 +48,8 @@ const fs::path& scratch() {
     fs::create_directories(d);
     std::atexit([] {
       std::error_code ec;
-      fs::remove_all(fs::temp_directory_path() / ("maskoff_tools_" + std::to_string(::getpid())), ec);
+      fs::remove_all(fs::temp_directory_path() / ("maskoff_tools_" + std::to_string(::getpid())),
+                     ec);
     });
     return d;
   }();
@@ -60,7 +61,8 @@ const std::string& dataset() {
   static const std::string dir = [] {
     const std::string d = (scratch() / "ds").string();
     const std::string cmd = kBin + "/make_masked_dataset --output " + d +
-                            " --size 64 --limit 12 --threads 1 --seed 3 --contact-rows 0 > " + d + ".log 2>&1";
+                            " --size 64 --limit 12 --threads 1 --seed 3 --contact-rows 0 > " + d +
+                            ".log 2>&1";
     EXPECT_EQ(run(cmd), 0) << cmd;
     return d;
   }();
@@ -71,10 +73,11 @@ const std::string& dataset() {
 std::string tiny_checkpoint(bool dropout) {
   const std::string out = (scratch() / (dropout ? "ckpt_dropout" : "ckpt_plain")).string();
   if (!fs::exists(out + "/latest.ckpt")) {
-    const std::string cmd = kBin + "/train_pix2pix --data " + dataset() + " --out " + out +
-                            " --resolution 32 --ngf 8 --ndf 8 --landmark-loss none --lambda-mask 10 --device cpu "
-                            "--steps 2 --sample-every 0 --save-every 0 --threads 1" +
-                            (dropout ? "" : " --no-dropout") + " > " + out + ".log 2>&1";
+    const std::string cmd =
+        kBin + "/train_pix2pix --data " + dataset() + " --out " + out +
+        " --resolution 32 --ngf 8 --ndf 8 --landmark-loss none --lambda-mask 10 --device cpu "
+        "--steps 2 --sample-every 0 --save-every 0 --threads 1" +
+        (dropout ? "" : " --no-dropout") + " > " + out + ".log 2>&1";
     EXPECT_EQ(run(cmd), 0) << cmd;
   }
   return out + "/latest.ckpt";
@@ -129,13 +132,15 @@ TEST(ToolsInference, MatchesTheTrainingGeneratorWithoutDropout) {
   tr::Pix2Pix model(tr::TrainOptions::from_json(ck.meta.at("options")), maskoff::Device::cpu());
   model.load_state(ck);
   maskoff::Generator g(5);
-  const Tensor x = maskoff::rand({2, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
+  const Tensor x =
+      maskoff::rand({2, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
   const auto want = model.generate(x).to_vector<float>();
   const Tensor got = tr::run_generator(lg, x);
   ASSERT_EQ(got.shape(), (maskoff::Shape{2, 3, 32, 32}));
   const auto gv = got.to_vector<float>();
   double worst = 0;
-  for (size_t i = 0; i < gv.size(); ++i) worst = std::max(worst, double(std::fabs(gv[i] - want[i])));
+  for (size_t i = 0; i < gv.size(); ++i)
+    worst = std::max(worst, double(std::fabs(gv[i] - want[i])));
   EXPECT_LT(worst, 1e-6);
 }
 
@@ -143,7 +148,8 @@ TEST(ToolsInference, DeterministicWithDropoutAndLeavesNoTrace) {
   const std::string ckpt = tiny_checkpoint(true);
   tr::LoadedGenerator lg = tr::load_generator(ckpt, maskoff::Device::cpu());
   maskoff::Generator g(7);
-  const Tensor x = maskoff::rand({1, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
+  const Tensor x =
+      maskoff::rand({1, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
   const auto a = tr::run_generator(lg, x).to_vector<float>();
   const auto b = tr::run_generator(lg, x).to_vector<float>();
   EXPECT_EQ(a, b);
@@ -180,11 +186,11 @@ TEST(ToolsInference, BadCheckpointsNameTheFile) {
 TEST(ToolsBlend, FeatheredRegionRampsWithDistance) {
   const std::vector<dt::Point2> square = {{10, 10}, {30, 10}, {30, 30}, {10, 30}};
   const auto r = dt::feathered_region(square, 2, 4, 50, 40);
-  EXPECT_FLOAT_EQ(r.at(20, 20), 1);     // inside
-  EXPECT_FLOAT_EQ(r.at(31, 20), 1);     // 1 px out, within the dilation
-  EXPECT_FLOAT_EQ(r.at(32, 20), 1);     // on the dilated edge
+  EXPECT_FLOAT_EQ(r.at(20, 20), 1);         // inside
+  EXPECT_FLOAT_EQ(r.at(31, 20), 1);         // 1 px out, within the dilation
+  EXPECT_FLOAT_EQ(r.at(32, 20), 1);         // on the dilated edge
   EXPECT_FLOAT_EQ(r.at(33, 20), 0.84375f);  // t = 0.25: 1 - 0.0625 * 2.5
-  EXPECT_FLOAT_EQ(r.at(20, 36), 0);     // at dilate + feather
+  EXPECT_FLOAT_EQ(r.at(20, 36), 0);         // at dilate + feather
   EXPECT_FLOAT_EQ(r.at(0, 0), 0);
   // Diagonal from a corner: distance sqrt(2^2 + 2^2) = 2.83, t = 0.207.
   const double t = (std::sqrt(8.0) - 2) / 4;
@@ -194,7 +200,8 @@ TEST(ToolsBlend, FeatheredRegionRampsWithDistance) {
   // The paste: full weight copies, zero alpha or zero weight keeps, half alpha mixes.
   dt::Image dst(50, 40, 3, 100), src(50, 40, 4, 0);
   for (int y = 0; y < 40; ++y)
-    for (int x = 0; x < 50; ++x) src.at(x, y, 0) = src.at(x, y, 1) = src.at(x, y, 2) = 200, src.at(x, y, 3) = 255;
+    for (int x = 0; x < 50; ++x)
+      src.at(x, y, 0) = src.at(x, y, 1) = src.at(x, y, 2) = 200, src.at(x, y, 3) = 255;
   src.at(20, 20, 3) = 0;
   src.at(21, 20, 3) = 128;
   dt::blend_into(dst, src, r);
@@ -212,7 +219,8 @@ TEST(ToolsEvaluate, IdenticalPairsScorePerfectlyAndOnePixelCounts) {
   fs::create_directories(real);
   fs::create_directories(fake);
   std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(fs::path(dataset()) / "real")) names.push_back(e.path().filename());
+  for (const auto& e : fs::directory_iterator(fs::path(dataset()) / "real"))
+    names.push_back(e.path().filename());
   std::sort(names.begin(), names.end());
   ASSERT_GE(names.size(), 3u);
   names.resize(3);
@@ -229,8 +237,8 @@ TEST(ToolsEvaluate, IdenticalPairsScorePerfectlyAndOnePixelCounts) {
 
   const std::string masks = (fs::path(dataset()) / "mask").string();
   const std::string same = tmp / "same", diff = tmp / "diff";
-  ASSERT_EQ(run(kBin + "/evaluate --pairs " + real.string() + " " + real.string() + " --masks " + masks + " --out " +
-                same + " > " + tmp / "same.log 2>&1"),
+  ASSERT_EQ(run(kBin + "/evaluate --pairs " + real.string() + " " + real.string() + " --masks " +
+                masks + " --out " + same + " > " + tmp / "same.log 2>&1"),
             0)
       << read_lines(tmp / "same.log").back();
   const json j = read_json(same + "/metrics.json");
@@ -252,8 +260,8 @@ TEST(ToolsEvaluate, IdenticalPairsScorePerfectlyAndOnePixelCounts) {
   EXPECT_EQ(read_lines(same + "/metrics.csv").size(), 4u);
   EXPECT_TRUE(fs::exists(same + "/report.html"));
 
-  ASSERT_EQ(run(kBin + "/evaluate --pairs " + real.string() + " " + fake.string() + " --out " + diff + " > " +
-                tmp / "diff.log 2>&1"),
+  ASSERT_EQ(run(kBin + "/evaluate --pairs " + real.string() + " " + fake.string() + " --out " +
+                diff + " > " + tmp / "diff.log 2>&1"),
             0);
   const auto lines = read_lines(diff + "/metrics.csv");
   ASSERT_EQ(lines.size(), 4u);
@@ -274,8 +282,8 @@ TEST(ToolsEvaluate, CheckpointModeWritesOneRowPerImageAndTheTable) {
   for (const std::string run_name : {"a", "b"}) {
     const std::string out = tmp / run_name;
     const std::string cmd = kBin + "/evaluate --checkpoint " + ckpt + " --data " + dataset() +
-                            " --split all --limit 5 --report-images 3 --device cpu --out " + out + " > " + out +
-                            ".log 2>&1";
+                            " --split all --limit 5 --report-images 3 --device cpu --out " + out +
+                            " > " + out + ".log 2>&1";
     ASSERT_EQ(run(cmd), 0) << cmd << "\n" << read_lines(out + ".log").back();
   }
   const std::string out = tmp / "a";
@@ -283,7 +291,8 @@ TEST(ToolsEvaluate, CheckpointModeWritesOneRowPerImageAndTheTable) {
   const json j = read_json(out + "/metrics.json");
   EXPECT_EQ(j["count"], 5);
   EXPECT_EQ(j["settings"]["resolution"], 32);
-  for (const char* m : {"mse", "psnr", "ssim", "ssim_mask", "nme", "nme_mouth"}) EXPECT_EQ(j[m]["n"], 5) << m;
+  for (const char* m : {"mse", "psnr", "ssim", "ssim_mask", "nme", "nme_mouth"})
+    EXPECT_EQ(j[m]["n"], 5) << m;
   const double psnr = j["psnr"]["mean"];
   EXPECT_GT(psnr, 3);
   EXPECT_LT(psnr, 60);  // an untrained generator does not reproduce the faces
@@ -294,14 +303,16 @@ TEST(ToolsEvaluate, CheckpointModeWritesOneRowPerImageAndTheTable) {
 
   std::ifstream html(out + "/report.html");
   const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
-  for (const char* img : {"images/0000_input.png", "images/0002_output.png", "images/0002_real.png"}) {
+  for (const char* img :
+       {"images/0000_input.png", "images/0002_output.png", "images/0002_real.png"}) {
     EXPECT_NE(page.find(img), std::string::npos) << img;
     EXPECT_TRUE(fs::exists(out + "/" + img)) << img;
   }
   EXPECT_FALSE(fs::exists(out + "/images/0003_real.png"));
   EXPECT_NE(page.find("100 dB"), std::string::npos);
 
-  ASSERT_EQ(run(kBin + "/evaluate --table " + out + "/metrics.json " + tmp / "b/metrics.json > " + tmp / "table.txt"),
+  ASSERT_EQ(run(kBin + "/evaluate --table " + out + "/metrics.json " + tmp / "b/metrics.json > " +
+                tmp / "table.txt"),
             0);
   const auto table = read_lines(tmp / "table.txt");
   ASSERT_EQ(table.size(), 4u);
@@ -315,8 +326,9 @@ TEST(ToolsRemoveMask, ChangesOnlyTheLowerFaces) {
   const auto photos = dt::dlib_example_photos();
   ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
   const std::string photo = photos[0], out = tmp / "out.png";
-  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
-                          " --output " + out + " --device cpu > " + tmp / "log.txt 2>&1";
+  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) +
+                          " --input " + photo + " --output " + out + " --device cpu > " +
+                          tmp / "log.txt 2>&1";
   ASSERT_EQ(run(cmd), 0) << cmd;
   const dt::Image before = dt::read_image(photo), after = dt::read_image(out);
   ASSERT_EQ(after.width, before.width);
@@ -328,7 +340,8 @@ TEST(ToolsRemoveMask, ChangesOnlyTheLowerFaces) {
   auto near_face = [&](int x, int y) {
     for (const auto& b : faces) {
       const int mx = (b.right - b.left) * 3 / 10, my = (b.bottom - b.top) * 3 / 10;
-      if (x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my) return true;
+      if (x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my)
+        return true;
     }
     return false;
   };
@@ -343,7 +356,8 @@ TEST(ToolsRemoveMask, ChangesOnlyTheLowerFaces) {
   EXPECT_GT(changed_inside, 50 * static_cast<int64_t>(faces.size()));
   const auto log = read_lines(tmp / "log.txt");
   int face_lines = 0;
-  for (const auto& l : log) face_lines += l.rfind("face ", 0) == 0 && l.find(" ms ") != std::string::npos;
+  for (const auto& l : log)
+    face_lines += l.rfind("face ", 0) == 0 && l.find(" ms ") != std::string::npos;
   EXPECT_EQ(face_lines, static_cast<int>(faces.size()));
 }
 
@@ -357,11 +371,11 @@ TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
   const auto faces = fa.detect(before);
   ASSERT_FALSE(faces.empty());
   const auto& b = faces[0];
-  const std::string box = std::to_string(b.left) + "," + std::to_string(b.top) + "," + std::to_string(b.right) + "," +
-                          std::to_string(b.bottom);
-  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
-                          " --output " + out + " --overlay " + ov + " --face " + box + " --device cpu > " +
-                          tmp / "log.txt 2>&1";
+  const std::string box = std::to_string(b.left) + "," + std::to_string(b.top) + "," +
+                          std::to_string(b.right) + "," + std::to_string(b.bottom);
+  const std::string cmd = kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) +
+                          " --input " + photo + " --output " + out + " --overlay " + ov +
+                          " --face " + box + " --device cpu > " + tmp / "log.txt 2>&1";
   ASSERT_EQ(run(cmd), 0) << cmd;
   const dt::Image after = dt::read_image(out), shown = dt::read_image(ov);
   ASSERT_EQ(after.width, before.width);
@@ -375,7 +389,8 @@ TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
       bool diff = false, marked = false;
       for (int c = 0; c < 3; ++c) diff = diff || before.at(x, y, c) != after.at(x, y, c);
       for (int c = 0; c < 3; ++c) marked = marked || before.at(x, y, c) != shown.at(x, y, c);
-      const bool near = x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my;
+      const bool near =
+          x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my;
       if (diff) (near ? changed_inside : changed_outside)++;
       drawn += marked;
     }
@@ -385,12 +400,13 @@ TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
 
   // A malformed box is refused, naming the option, and nothing is written.
   const std::string out2 = tmp / "out2.png";
-  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo + " --output " + out2 +
-                " --face 1,2,3 --device cpu > " + tmp / "log2.txt 2>&1"),
+  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
+                " --output " + out2 + " --face 1,2,3 --device cpu > " + tmp / "log2.txt 2>&1"),
             1);
   EXPECT_FALSE(fs::exists(out2));
   bool named = false;
-  for (const auto& l : read_lines(tmp / "log2.txt")) named = named || l.find("--face") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "log2.txt"))
+    named = named || l.find("--face") != std::string::npos;
   EXPECT_TRUE(named);
 }
 
@@ -400,10 +416,11 @@ TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
   const std::string shared = dt::shared_dir();
   if (shared.empty()) GTEST_SKIP() << "shared data folder not found (set MASKOFF_SHARED)";
   TempDir tmp;
-  const std::string photo = shared + "/data/masked_real/mr_0001.jpg", out = tmp / "out.png", ov = tmp / "ov.png";
-  const std::string cmd = "env -u OMP_WAIT_POLICY " + kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) +
-                          " --input " + photo + " --output " + out + " --overlay " + ov + " --device cpu > " +
-                          tmp / "log.txt 2>&1";
+  const std::string photo = shared + "/data/masked_real/mr_0001.jpg", out = tmp / "out.png",
+                    ov = tmp / "ov.png";
+  const std::string cmd = "env -u OMP_WAIT_POLICY " + kBin + "/remove_mask --checkpoint " +
+                          tiny_checkpoint(true) + " --input " + photo + " --output " + out +
+                          " --overlay " + ov + " --device cpu > " + tmp / "log.txt 2>&1";
   ASSERT_EQ(run(cmd), 0) << cmd;
   int faces = 0;
   bool cnn = false, timed = false;
@@ -417,9 +434,11 @@ TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
   EXPECT_TRUE(timed);
   // It restarted itself with sleeping OpenMP waits (no policy was set by the caller).
   bool passive = false;
-  for (const auto& l : read_lines(tmp / "log.txt")) passive = passive || l.find("OMP_WAIT_POLICY=passive") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "log.txt"))
+    passive = passive || l.find("OMP_WAIT_POLICY=passive") != std::string::npos;
   EXPECT_TRUE(passive);
-  const dt::Image before = dt::read_image(photo), after = dt::read_image(out), shown = dt::read_image(ov);
+  const dt::Image before = dt::read_image(photo), after = dt::read_image(out),
+                  shown = dt::read_image(ov);
   ASSERT_EQ(after.width, before.width);
   ASSERT_EQ(shown.width, before.width);
   int64_t white = 0;  // the score's digits are drawn in pure white
@@ -429,12 +448,13 @@ TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
   EXPECT_GT(white, 20);
   // A CNN threshold outside its range is refused, naming the option.
   const std::string out2 = tmp / "out2.png";
-  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo + " --output " +
-                out2 + " --min-score 0.1 --device cpu > " + tmp / "log2.txt 2>&1"),
+  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
+                " --output " + out2 + " --min-score 0.1 --device cpu > " + tmp / "log2.txt 2>&1"),
             1);
   EXPECT_FALSE(fs::exists(out2));
   bool named = false;
-  for (const auto& l : read_lines(tmp / "log2.txt")) named = named || l.find("--min-score") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "log2.txt"))
+    named = named || l.find("--min-score") != std::string::npos;
   EXPECT_TRUE(named);
 }
 
@@ -444,23 +464,30 @@ TEST(ToolsRemoveMask, WithoutTheCnnWeightsFallsBackOrNamesTheFolder) {
   TempDir tmp;
   const auto photos = dt::dlib_example_photos();
   ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
-  const std::string base = "MASKOFF_SHARED=" + tmp / "no_shared" + " " + kBin + "/remove_mask --checkpoint " +
-                           tiny_checkpoint(true) + " --input " + photos[0] + " --device cpu";
+  const std::string base = "MASKOFF_SHARED=" + tmp / "no_shared" + " " + kBin +
+                           "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " +
+                           photos[0] + " --device cpu";
   ASSERT_EQ(run(base + " --output " + tmp / "a.png" + " > " + tmp / "a.txt 2>&1"), 0);
   bool fell_back = false;
-  for (const auto& l : read_lines(tmp / "a.txt")) fell_back = fell_back || l.find("using dlib's HOG detector") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "a.txt"))
+    fell_back = fell_back || l.find("using dlib's HOG detector") != std::string::npos;
   EXPECT_TRUE(fell_back);
   EXPECT_TRUE(fs::exists(tmp / "a.png"));
 
-  EXPECT_EQ(run(base + " --detector cnn --output " + tmp / "b.png" + " > " + tmp / "b.txt 2>&1"), 1);
+  EXPECT_EQ(run(base + " --detector cnn --output " + tmp / "b.png" + " > " + tmp / "b.txt 2>&1"),
+            1);
   EXPECT_FALSE(fs::exists(tmp / "b.png"));
   bool named = false;
-  for (const auto& l : read_lines(tmp / "b.txt")) named = named || l.find(tmp / "no_shared") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "b.txt"))
+    named = named || l.find(tmp / "no_shared") != std::string::npos;
   EXPECT_TRUE(named);
 
-  EXPECT_EQ(run(base + " --detector-weights " + tmp / "nowhere" + " --output " + tmp / "c.png" + " > " + tmp / "c.txt 2>&1"), 1);
+  EXPECT_EQ(run(base + " --detector-weights " + tmp / "nowhere" + " --output " + tmp / "c.png" +
+                " > " + tmp / "c.txt 2>&1"),
+            1);
   named = false;
-  for (const auto& l : read_lines(tmp / "c.txt")) named = named || l.find(tmp / "nowhere") != std::string::npos;
+  for (const auto& l : read_lines(tmp / "c.txt"))
+    named = named || l.find(tmp / "nowhere") != std::string::npos;
   EXPECT_TRUE(named);
 }
 
@@ -468,15 +495,17 @@ TEST(ToolsRemoveMask, PhotoWithoutAFaceExitsWithTwoAndWritesNothing) {
   TempDir tmp;
   dt::Image plain(200, 150, 3, 0);
   for (int y = 0; y < 150; ++y)
-    for (int x = 0; x < 200; ++x) plain.at(x, y, 0) = static_cast<uint8_t>(x), plain.at(x, y, 2) = static_cast<uint8_t>(y);
+    for (int x = 0; x < 200; ++x)
+      plain.at(x, y, 0) = static_cast<uint8_t>(x), plain.at(x, y, 2) = static_cast<uint8_t>(y);
   const std::string in = tmp / "plain.png", out = tmp / "out.png";
   dt::write_png(in, plain);
-  const int rc = run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + in + " --output " +
-                     out + " --device cpu > " + tmp / "log.txt 2>&1");
+  const int rc = run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " +
+                     in + " --output " + out + " --device cpu > " + tmp / "log.txt 2>&1");
   EXPECT_EQ(rc, 2);
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   bool named = false;
-  for (const auto& l : read_lines(tmp / "log.txt")) named = named || (l.find("no face") != std::string::npos && l.find(in) != std::string::npos);
+  for (const auto& l : read_lines(tmp / "log.txt"))
+    named = named || (l.find("no face") != std::string::npos && l.find(in) != std::string::npos);
   EXPECT_TRUE(named);
 }

@@ -13,11 +13,11 @@
 #include <fstream>
 
 #include "../data/temp_dir.h"
-#include "tests/train/train_util.h"
 #include "data/dataset_writer.h"
 #include "data/image.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
+#include "tests/train/train_util.h"
 #include "train/checkpoint.h"
 #include "train/options.h"
 #include "train/paired_data.h"
@@ -32,7 +32,6 @@ using maskoff::train::testing::small_dataset;
 using maskoff::train::testing::tiny_options;
 namespace fs = std::filesystem;
 namespace tr = maskoff::train;
-
 
 TEST(TrainData, Flip68IsAnInvolutionThatSwapsSides) {
   for (int i = 0; i < 68; ++i) EXPECT_EQ(tr::kFlip68[tr::kFlip68[i]], i) << i;
@@ -52,7 +51,8 @@ TEST(TrainData, JitterMovesImagesMaskAndLandmarksTogether) {
     ASSERT_EQ(b.input.shape(), (maskoff::Shape{4, 3, 32, 32}));
     ASSERT_EQ(b.mask.shape(), (maskoff::Shape{4, 1, 32, 32}));
     ASSERT_EQ(b.landmarks.shape(), (maskoff::Shape{4, 68, 2}));
-    const auto in = b.input.to_vector<float>(), tg = b.target.to_vector<float>(), mk = b.mask.to_vector<float>();
+    const auto in = b.input.to_vector<float>(), tg = b.target.to_vector<float>(),
+               mk = b.mask.to_vector<float>();
     const auto lm = b.landmarks.to_vector<float>();
     for (int n = 0; n < 4; ++n) {
       // Outside the mask, the masked input is the real face: identical transforms keep it so.
@@ -61,8 +61,10 @@ TEST(TrainData, JitterMovesImagesMaskAndLandmarksTogether) {
       for (int c = 0; c < 3; ++c)
         for (int p = 0; p < 32 * 32; ++p) {
           const double d = std::fabs(in[(n * 3 + c) * 1024 + p] - tg[(n * 3 + c) * 1024 + p]);
-          if (mk[n * 1024 + p] > 0.5) inside += d, ++n_in;
-          else outside += d, ++n_out;
+          if (mk[n * 1024 + p] > 0.5)
+            inside += d, ++n_in;
+          else
+            outside += d, ++n_out;
         }
       ASSERT_GT(n_in, 0);
       EXPECT_LT(outside / n_out, 0.03) << "step " << step << " sample " << n;
@@ -73,7 +75,8 @@ TEST(TrainData, JitterMovesImagesMaskAndLandmarksTogether) {
       const float mx = lm[(n * 68 + 62) * 2] * 32, my = lm[(n * 68 + 62) * 2 + 1] * 32;
       const int px = std::lround(mx), py = std::lround(my);
       ASSERT_TRUE(px >= 0 && px < 32 && py >= 0 && py < 32);
-      EXPECT_GT(mk[n * 1024 + py * 32 + px], 0.5f) << "mouth centre outside the mask, step " << step;
+      EXPECT_GT(mk[n * 1024 + py * 32 + px], 0.5f)
+          << "mouth centre outside the mask, step " << step;
     }
     // Same (seed, step): same batch; flips happen for some steps.
     const auto again = ds.batch({0, 1, 2, 3}, 11, step);
@@ -129,7 +132,8 @@ TEST(TrainCheckpoint, RoundTripAndClearErrors) {
       EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
     }
   }
-  maskoff::data::testing::write_bytes(tmp / "foreign.ckpt", {'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  maskoff::data::testing::write_bytes(tmp / "foreign.ckpt",
+                                      {'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
   EXPECT_THROW(tr::read_checkpoint(tmp / "foreign.ckpt"), Error);
 }
 
@@ -204,9 +208,27 @@ TEST(TrainRun, ProgramSavesACheckpointOnCtrlC) {
   TempDir tmp;
   const std::string out = tmp / "run", log = tmp / "log.txt";
   const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/train_pix2pix";
-  const std::vector<std::string> args = {exe, "--data", small_dataset(), "--out", out, "--resolution", "32",
-                                         "--ngf", "8", "--ndf", "8", "--landmark-loss", "none", "--device", "cpu",
-                                         "--steps", "1000000", "--save-every", "0", "--sample-every", "0"};
+  const std::vector<std::string> args = {exe,
+                                         "--data",
+                                         small_dataset(),
+                                         "--out",
+                                         out,
+                                         "--resolution",
+                                         "32",
+                                         "--ngf",
+                                         "8",
+                                         "--ndf",
+                                         "8",
+                                         "--landmark-loss",
+                                         "none",
+                                         "--device",
+                                         "cpu",
+                                         "--steps",
+                                         "1000000",
+                                         "--save-every",
+                                         "0",
+                                         "--sample-every",
+                                         "0"};
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -232,5 +254,6 @@ TEST(TrainRun, ProgramSavesACheckpointOnCtrlC) {
   EXPECT_EQ(static_cast<int64_t>(read_lines(out + "/train_log.csv").size()), step + 1);
   const auto lines = read_lines(log);
   ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.back().find("interrupted at step " + std::to_string(step)), std::string::npos) << lines.back();
+  EXPECT_NE(lines.back().find("interrupted at step " + std::to_string(step)), std::string::npos)
+      << lines.back();
 }

@@ -24,17 +24,21 @@ namespace tr = maskoff::train;
 // masks when ../shared is absent), made by the real tool.
 inline const std::string& small_dataset() {
   static const std::string dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()));
+    const fs::path d =
+        fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()));
     fs::remove_all(d);
-    const std::string cmd = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset --output " + d.string() +
-                            " --size 64 --limit 12 --threads 1 --seed 3 --contact-rows 0 > " + d.string() +
-                            ".log 2>&1";
+    const std::string cmd =
+        std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset --output " + d.string() +
+        " --size 64 --limit 12 --threads 1 --seed 3 --contact-rows 0 > " + d.string() + ".log 2>&1";
     const int rc = std::system(cmd.c_str());
     EXPECT_EQ(rc, 0) << cmd;
     std::atexit([] {
       std::error_code ec;
-      fs::remove_all(fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid())), ec);
-      fs::remove(fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()) + ".log"), ec);
+      fs::remove_all(fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid())),
+                     ec);
+      fs::remove(
+          fs::temp_directory_path() / ("maskoff_train_ds_" + std::to_string(::getpid()) + ".log"),
+          ec);
     });
     return d.string();
   }();
