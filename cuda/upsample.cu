@@ -10,28 +10,24 @@ namespace maskoff::cuda {
 
 namespace {
 
-struct Geom {
-  int64_t h, w, s;
-};
-
 __global__ void upsample_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t total,
-                                Geom g) {
-  const int64_t ow = g.w * g.s, oh = g.h * g.s;
+                                cpu::UpsampleGeom g) {
+  const int64_t ow = g.ow(), oh = g.oh(), s = g.scale;
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ox = idx % ow, oy = (idx / ow) % oh, pl = idx / (ow * oh);
-    y[idx] = x[(pl * g.h + oy / g.s) * g.w + ox / g.s];
+    y[idx] = x[(pl * g.h + oy / s) * g.w + ox / s];
   }
 }
 
 __global__ void upsample_backward_kernel(const float* __restrict__ dy, float* __restrict__ dx,
-                                         int64_t total, Geom g) {
-  const int64_t ow = g.w * g.s;
+                                         int64_t total, cpu::UpsampleGeom g) {
+  const int64_t ow = g.ow(), s = g.scale;
   MASKOFF_GRID_LOOP(idx, total) {
     const int64_t ix = idx % g.w, r = idx / g.w;  // r = pl * h + iy
-    const float* d0 = dy + r * g.s * ow + ix * g.s;
+    const float* d0 = dy + r * s * ow + ix * s;
     float acc = 0.f;
-    for (int64_t ky = 0; ky < g.s; ++ky)
-      for (int64_t kx = 0; kx < g.s; ++kx) acc += d0[ky * ow + kx];
+    for (int64_t ky = 0; ky < s; ++ky)
+      for (int64_t kx = 0; kx < s; ++kx) acc += d0[ky * ow + kx];
     dx[idx] = acc;
   }
 }
@@ -41,16 +37,14 @@ __global__ void upsample_backward_kernel(const float* __restrict__ dy, float* __
 void upsample_nearest(const float* x, float* y, int64_t planes, const cpu::UpsampleGeom& g) {
   const int64_t total = planes * g.oh() * g.ow();
   if (total <= 0) return;
-  MASKOFF_LAUNCH(upsample_kernel, grid_for(total), kThreads, 0, x, y, total,
-                 Geom{g.h, g.w, g.scale});
+  MASKOFF_LAUNCH(upsample_kernel, grid_for(total), kThreads, 0, x, y, total, g);
 }
 
 void upsample_nearest_backward(const float* dy, float* dx, int64_t planes,
                                const cpu::UpsampleGeom& g) {
   const int64_t total = planes * g.h * g.w;
   if (total <= 0) return;
-  MASKOFF_LAUNCH(upsample_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total,
-                 Geom{g.h, g.w, g.scale});
+  MASKOFF_LAUNCH(upsample_backward_kernel, grid_for(total), kThreads, 0, dy, dx, total, g);
 }
 
 }  // namespace maskoff::cuda

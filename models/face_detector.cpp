@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <utility>
 
 #include "autograd/node.h"
@@ -114,20 +113,8 @@ Tensor FaceDetectorNet::forward(const Tensor& x) {
 // ---- loading ------------------------------------------------------------------------------
 
 std::shared_ptr<FaceDetectorNet> load_face_detector(const std::string& dir, DType dtype) {
-  namespace fs = std::filesystem;
-  MASKOFF_CHECK(fs::is_directory(dir), "load_face_detector: weight folder "
-                                           << dir << " does not exist or is not a folder");
   auto net = std::make_shared<FaceDetectorNet>(dtype);
-  for (const auto& [name, p] : net->named_parameters()) {
-    const std::string path = (fs::path(dir) / (name + ".npy")).string();
-    MASKOFF_CHECK(fs::exists(path), "load_face_detector: missing weight file " << path);
-    Tensor w = read_npy(path);
-    MASKOFF_CHECK(w.shape() == p.shape(),
-                  "load_face_detector: " << path << " holds shape " << shape_str(w.shape())
-                                         << ", expected " << shape_str(p.shape()));
-    copy_(p, w.to(dtype));
-    Tensor(p).set_requires_grad(false);
-  }
+  load_npy_parameters(*net, dir, dtype, "load_face_detector");
   net->eval();
   return net;
 }

@@ -5,14 +5,15 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tensor/host_device.h"
 #include "tensor/parallel.h"
 
 namespace maskoff::cpu {
 
 struct UpsampleGeom {
   int64_t h, w, scale;  // input plane h x w; the output is (h * scale) x (w * scale)
-  int64_t oh() const { return h * scale; }
-  int64_t ow() const { return w * scale; }
+  MASKOFF_HD int64_t oh() const { return h * scale; }
+  MASKOFF_HD int64_t ow() const { return w * scale; }
 };
 
 // y[pl, oy, ox] = x[pl, oy / s, ox / s]. One output row is one input row with each value
