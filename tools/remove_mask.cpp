@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "data/align.h"
 #include "data/blend.h"
@@ -113,12 +112,17 @@ void draw_label(dt::Image& img, int x, int y, const std::string& text, int px) {
   }
 }
 
+// The CNN detector's continuous box as an inclusive pixel rectangle, with its score.
+dt::FaceBox pixel_box(const models::FaceDetection& d) {
+  return {static_cast<int>(std::lround(d.x1)), static_cast<int>(std::lround(d.y1)),
+          static_cast<int>(std::lround(d.x2)) - 1, static_cast<int>(std::lround(d.y2)) - 1,
+          d.score};
+}
+
 // The CNN detector's box, its score above it and its five points.
 void draw_cnn(dt::Image& img, const dt::FoundFace& f, const uint8_t rgb[3]) {
   const models::FaceDetection& d = f.cnn;
-  const dt::FaceBox b{static_cast<int>(std::lround(d.x1)), static_cast<int>(std::lround(d.y1)),
-                      static_cast<int>(std::lround(d.x2)) - 1,
-                      static_cast<int>(std::lround(d.y2)) - 1, d.score};
+  const dt::FaceBox b = pixel_box(d);
   const int thick = std::max(2, std::max(img.width, img.height) / 400);
   draw_rect(img, b, rgb, thick);
   const int px = std::max(2, std::max(img.width, img.height) / 300);
@@ -177,7 +181,8 @@ int main(int argc, char** argv) {
       "points place the box for dlib's 68-point fit; --detector hog uses dlib's own detector "
       "instead."};
   std::string ckpt, input, output, overlay, device_name = "auto", landmarks_mode = "visible";
-  std::string detector_name = "cnn", detector_weights, min_score_text;
+  std::string detector_name = "cnn", detector_weights;
+  double min_score = 0;
   dt::CnnFaceOptions cnn_find;
   std::vector<std::vector<int>> face_boxes;
   double dilate = 0.04, feather = 0.08;
@@ -203,8 +208,8 @@ int main(int argc, char** argv) {
   char cnn_default[64], hog_default[64];
   std::snprintf(cnn_default, sizeof cnn_default, "%.2f", cnn_find.min_score);
   std::snprintf(hog_default, sizeof hog_default, "%.1f", find.min_score);
-  app.add_option(
-      "--min-score", min_score_text,
+  auto* min_score_opt = app.add_option(
+      "--min-score", min_score,
       std::string("lowest detector confidence accepted. cnn: in [0.2, 1], default ") + cnn_default +
           " (most masked faces score above 0.8 with the zoomed-out pass). hog: <= 0, default " +
           hog_default +
@@ -277,13 +282,9 @@ int main(int argc, char** argv) {
                    where.c_str());
       detector_name = "hog";
     }
-    if (!min_score_text.empty()) {
-      double v = 0;
-      std::istringstream in(min_score_text);
-      MASKOFF_CHECK((in >> v) && (in >> std::ws).eof(),
-                    "--min-score: not a number: '" << min_score_text << "'");
-      (detector_name == "cnn" ? cnn_find.min_score : find.min_score) = v;
-    }
+    // Its default depends on the detector: the option only overrides the chosen one's.
+    if (min_score_opt->count() > 0)
+      (detector_name == "cnn" ? cnn_find.min_score : find.min_score) = min_score;
     if (detector_name == "cnn")
       MASKOFF_CHECK(cnn_find.min_score >= 0.2 && cnn_find.min_score <= 1,
                     "--min-score must be in [0.2, 1] with --detector cnn (its scores are in [0, 1] "
@@ -400,12 +401,7 @@ int main(int argc, char** argv) {
       char mirrored[48] = "";
       if (face.box.score < 0 && std::isfinite(face.box.score))
         std::snprintf(mirrored, sizeof mirrored, " (%.2f mirrored)", face.mirror_score);
-      dt::FaceBox shown_box = face.box;
-      if (face.from_cnn)
-        shown_box = {static_cast<int>(std::lround(face.cnn.x1)),
-                     static_cast<int>(std::lround(face.cnn.y1)),
-                     static_cast<int>(std::lround(face.cnn.x2)) - 1,
-                     static_cast<int>(std::lround(face.cnn.y2)) - 1, face.cnn.score};
+      const dt::FaceBox shown_box = face.from_cnn ? pixel_box(face.cnn) : face.box;
       t_faces += ms_since(t0);
       std::printf(
           "face %zu at (%d, %d)-(%d, %d), score %.2f%s, shape error %.3f: %.1f ms (align %.1f, "
