@@ -204,11 +204,21 @@ MaskOptions choose_mask_options(MaskType type, bool textures,
   const double u_texture = g.uniform(), u_tint = g.uniform(), u_strength = g.uniform();
   const uint64_t colour = g.below(kPalette.size());
   const uint64_t texture = g.below(std::max<size_t>(1, texture_paths.size()));
+  const uint64_t procedural_seed = rng_bits(g.seed, g.take(1));
   MaskOptions mo;
   mo.type = type;
   double p_texture = 0, p_tint = 0;
   if (type == MaskType::Cloth) p_texture = 0.5, p_tint = 0.5;
   if (type == MaskType::Surgical) p_texture = 0.25, p_tint = 0.25;
+  if (type == MaskType::Procedural) {
+    // The random mask draws its own colours; a fabric now and then, mostly opaque.
+    mo.procedural_seed = procedural_seed;
+    if (textures && !texture_paths.empty() && u_texture < 0.2) {
+      mo.texture_path = texture_paths[texture];
+      mo.texture_strength = 0.7 + 0.3 * u_strength;
+    }
+    return mo;
+  }
   if (textures && !texture_paths.empty() && u_texture < p_texture) {
     mo.texture_path = texture_paths[texture];
     mo.texture_strength = 0.5 + 0.4 * u_strength;
@@ -473,7 +483,9 @@ DatasetSummary build_masked_dataset(
     for (const auto& f : o.face_failed) s.failed.push_back(f);
   }
   std::vector<ManifestRow> written;
-  std::vector<int64_t> per_type(all_mask_types().size(), 0);
+  std::vector<MaskType> known = all_mask_types();
+  known.push_back(MaskType::Procedural);
+  std::vector<int64_t> per_type(known.size(), 0);
   for (size_t id = 0; id < rows.size(); ++id) {
     if (!row_failed[id].reason.empty()) {
       const Skipped& f = row_failed[id];
@@ -483,12 +495,12 @@ DatasetSummary build_masked_dataset(
     }
     const ManifestRow& r = rows[id];
     (r.split == "test" ? s.test : s.train)++;
-    for (size_t k = 0; k < all_mask_types().size(); ++k)
-      if (mask_type_name(all_mask_types()[k]) == r.mask_type) ++per_type[k];
+    for (size_t k = 0; k < known.size(); ++k)
+      if (mask_type_name(known[k]) == r.mask_type) ++per_type[k];
     written.push_back(r);
   }
-  for (size_t k = 0; k < all_mask_types().size(); ++k) {
-    const MaskType t = all_mask_types()[k];
+  for (size_t k = 0; k < known.size(); ++k) {
+    const MaskType t = known[k];
     if (per_type[k] > 0 || std::find(types.begin(), types.end(), t) != types.end())
       s.per_mask_type.emplace_back(mask_type_name(t), per_type[k]);
   }

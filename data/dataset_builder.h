@@ -20,8 +20,8 @@ struct DatasetOptions {
   std::string output;               // dataset folder (created)
   int size = 256;
   bool aligned = false;              // inputs are already FFHQ-aligned squares: resize, no crop
-  std::vector<MaskType> mask_types;  // empty: all
-  bool textures = false;             // fabric textures on some cloth and surgical masks
+  std::vector<MaskType> mask_types;  // empty: all_mask_types() (the seven template types)
+  bool textures = false;             // fabric textures on some cloth, surgical and procedural masks
   double test_fraction = 0.1;
   uint64_t seed = 0;
   int threads = 1;
@@ -60,7 +60,8 @@ struct DatasetSummary {
   int64_t faces_written = 0;
   std::vector<Skipped> no_face, too_small, unreadable,
       failed;  // failed: photos or single faces that threw, mask synthesis errors
-  std::vector<std::pair<std::string, int64_t>> per_mask_type;  // in all_mask_types() order
+  // In all_mask_types() order, then procedural; the types asked for or written.
+  std::vector<std::pair<std::string, int64_t>> per_mask_type;
   int64_t train = 0, test = 0;
   double seconds = 0;
   std::string masks_source;             // MaskSynthesizer::source_description()
@@ -86,7 +87,9 @@ std::string summary_json(const DatasetSummary& s, const DatasetOptions& opt);
 // The mask type of face `index`: each block of |types| consecutive ids holds every type once,
 // in a seeded order, so the counts differ by at most one.
 MaskType choose_mask_type(const std::vector<MaskType>& types, uint64_t seed, int64_t index);
-// Tint / texture choices for one face, drawn from g (cloth and plain surgical masks only).
+// Tint / texture choices for one face, drawn from g (cloth and plain surgical masks only), or
+// for Procedural the random mask's seed and, with textures, a fabric a fifth of the time.
+// Always draws the same number of values.
 MaskOptions choose_mask_options(MaskType type, bool textures,
                                 const std::vector<std::string>& texture_paths, Generator& g);
 

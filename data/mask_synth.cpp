@@ -62,11 +62,7 @@ namespace {
 constexpr int kPyramidMin = 24;  // stop halving below this size
 
 std::vector<Image> build_pyramid(Image level0) {
-  std::vector<Image> levels;
-  levels.push_back(std::move(level0));
-  while (std::max(levels.back().width, levels.back().height) >= 2 * kPyramidMin)
-    levels.push_back(halve_rgba(levels.back()));
-  return levels;
+  return rgba_pyramid(std::move(level0), kPyramidMin);
 }
 
 // Maps level-L pixel coordinates to level-0 ones (see halve_rgba).
@@ -250,13 +246,17 @@ std::string mask_type_name(MaskType t) {
       return "cloth";
     case MaskType::Gas:
       return "gas";
+    case MaskType::Procedural:
+      return "procedural";
   }
   MASKOFF_FAIL("mask_type_name: invalid MaskType " << static_cast<int>(t));
 }
 
 MaskType parse_mask_type(const std::string& s) {
   std::string names;
-  for (MaskType t : all_mask_types()) {
+  std::vector<MaskType> types = all_mask_types();
+  types.push_back(MaskType::Procedural);
+  for (MaskType t : types) {
     if (mask_type_name(t) == s) return t;
     names += (names.empty() ? "" : ", ") + mask_type_name(t);
   }
@@ -437,6 +437,9 @@ std::shared_ptr<const MaskTemplate> MaskSynthesizer::load(const std::string& nam
 
 std::shared_ptr<const MaskTemplate> MaskSynthesizer::template_for(MaskType type,
                                                                   MaskView view) const {
+  MASKOFF_CHECK(type != MaskType::Procedural,
+                "MaskSynthesizer::template_for: procedural masks are drawn per face "
+                "(random_mask_template), not loaded");
   const std::string base = mask_type_name(type);
   if (procedural_) return load("procedural_" + base + view_suffix(view));
   const std::string variant = base + view_suffix(view);
@@ -473,28 +476,49 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm,
                     << opt.tint_strength << " and texture_strength " << opt.texture_strength
                     << " must lie in [0, 1]");
   const FaceAnchors fa = face_anchors(lm);
-  const auto tmpl = template_for(opt.type, choose_view(fa.turn_deg));
+  const MaskView view = choose_view(fa.turn_deg);
   const auto face_pts = anchors_in_template_order(fa);
-  const auto& ta = tmpl->anchors;
-  const std::vector<Point2> src = {ta[0], ta[1], ta[2], ta[5], ta[4], ta[3]};
   const std::vector<Point2> dst(face_pts.begin(), face_pts.end());
-  Mat3 h;
-  try {
-    h = homography_from_points(src, dst);
-  } catch (const Error& err) {
-    MASKOFF_FAIL("MaskSynthesizer::apply: cannot place template '"
-                 << tmpl->name << "' on these landmarks: " << err.what());
-  }
-  const int W = face.width, H = face.height;
   Point2 centre;
   for (const Point2& p : dst) centre = {centre.x + p.x / 6, centre.y + p.y / 6};
+  auto place = [&](const std::string& name, const std::array<Point2, 6>& ta) {
+    const std::vector<Point2> src = {ta[0], ta[1], ta[2], ta[5], ta[4], ta[3]};
+    try {
+      return homography_from_points(src, dst);
+    } catch (const Error& err) {
+      MASKOFF_FAIL("MaskSynthesizer::apply: cannot place template '"
+                   << name << "' on these landmarks: " << err.what());
+    }
+  };
+  const bool random = opt.type == MaskType::Procedural;
+  std::shared_ptr<const MaskTemplate> tmpl;
+  if (random) {
+    // Drawn at about 1.25 template pixels per face pixel: sharp, and no larger than needed.
+    const double units_per_px =
+        local_scale(invert(place("procedural", random_mask_anchors(view))), centre);
+    double resolution = 1.25 / units_per_px;
+    resolution = std::isfinite(resolution) ? std::clamp(resolution, 0.1, 1.5) : 0.25;
+    // The eyes, in the pixels of the template about to be drawn.
+    const Mat3 to_template = invert(place("procedural", random_mask_anchors(view, resolution)));
+    std::vector<Point2> eyes;
+    for (int k = 36; k <= 47; ++k) eyes.push_back(apply_homography(to_template, lm[k]));
+    std::shared_ptr<const std::vector<Image>> fabric;
+    if (!opt.texture_path.empty() && opt.texture_strength > 0)
+      fabric = texture_pyramid(opt.texture_path);
+    tmpl = std::make_shared<const MaskTemplate>(random_mask_template(
+        opt.procedural_seed, view, fabric.get(), opt.texture_strength, resolution, eyes));
+  } else {
+    tmpl = template_for(opt.type, view);
+  }
+  const Mat3 h = place(tmpl->name, tmpl->anchors);
+  const int W = face.width, H = face.height;
   const double scale = local_scale(invert(h), centre);
   const int level = pick_level(scale, static_cast<int>(tmpl->levels.size()));
   const Mat3 level_to_face = mat3_mul(h, level_to_base(level));
   Image warped = warp_perspective(tmpl->levels[level], level_to_face, W, H);
 
-  Image tex_warped;
-  if (!opt.texture_path.empty() && opt.texture_strength > 0) {
+  Image tex_warped;  // a random mask has its fabric drawn in already
+  if (!random && !opt.texture_path.empty() && opt.texture_strength > 0) {
     // The texture is stretched over the whole template image, as the original resizes it
     // to the template's size.
     const auto pyr = texture_pyramid(opt.texture_path);
@@ -554,8 +578,9 @@ MaskedFace MaskSynthesizer::apply(const Image& face, const Landmarks& lm,
   out.mask = Image(W, H, 1, 0);
   if (sum_a <= 0) return out;
   const double mask_v = sum_v / sum_a;
+  const double strength = random ? random_mask_brightness_strength(opt.procedural_seed) : 1.0;
   const float gain =
-      static_cast<float>(std::max(0.0, 1 + (face_brightness(face, lm) - mask_v) / 255));
+      static_cast<float>(std::max(0.0, 1 + strength * (face_brightness(face, lm) - mask_v) / 255));
   for (size_t j = 0; j < n; ++j) {
     const size_t i = pixel(j);
     const uint8_t a8 = warped.pixels[i * 4 + 3];

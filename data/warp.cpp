@@ -131,4 +131,12 @@ Image halve_rgba(const Image& src) {
   return out;
 }
 
+std::vector<Image> rgba_pyramid(Image level0, int min_size) {
+  std::vector<Image> levels;
+  levels.push_back(std::move(level0));
+  while (std::max(levels.back().width, levels.back().height) >= 2 * min_size)
+    levels.push_back(halve_rgba(levels.back()));
+  return levels;
+}
+
 }  // namespace maskoff::data

@@ -1,6 +1,8 @@
 // Perspective warping of 8-bit images: inverse mapping through a homography with bilinear,
 // alpha-weighted sampling, and a premultiplied 2x2 reduction for building RGBA pyramids.
 #pragma once
+#include <vector>
+
 #include "data/homography.h"
 #include "data/image.h"
 
@@ -27,5 +29,7 @@ PixelBox warp_bounds(const Mat3& src_to_dst, int src_w, int src_h, int out_w, in
 // RGBA 2x2 box reduction in premultiplied alpha (odd sizes round up; the missing texels
 // count as transparent). Level k of a pyramid has coordinates p_k = (p_0 + 0.5) / 2^k - 0.5.
 Image halve_rgba(const Image& src);
+// level0 and its halvings (halve_rgba) while the larger side is at least 2 * min_size.
+std::vector<Image> rgba_pyramid(Image level0, int min_size);
 
 }  // namespace maskoff::data

@@ -18,13 +18,19 @@ using namespace maskoff::data;
 namespace {
 
 // --mask-types, which CLI11 split at the commas: each type once, in the order given; "all"
-// alone for every type.
+// stands for the seven template types (all,procedural: those and the random masks).
 std::vector<MaskType> parse_types(const std::vector<std::string>& names) {
-  if (names.empty() || (names.size() == 1 && names[0] == "all")) return all_mask_types();
+  if (names.empty()) return all_mask_types();
   std::vector<MaskType> out;
-  for (const std::string& name : names) {
-    const MaskType t = parse_mask_type(name);
+  auto add = [&](MaskType t) {
     if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  };
+  for (const std::string& name : names) {
+    if (name == "all") {
+      for (MaskType t : all_mask_types()) add(t);
+    } else {
+      add(parse_mask_type(name));
+    }
   }
   return out;
 }
@@ -74,7 +80,10 @@ int main(int argc, char** argv) {
       "and summary.json. Same --seed, same bytes, whatever --threads.\n"
       "Cloth masks get a random tint (or with --textures a fabric texture) half of the time, "
       "plain\n"
-      "surgical masks a quarter of the time."};
+      "surgical masks a quarter of the time. The procedural type draws a new random mask for "
+      "every face\n"
+      "(shape, colours, patterns, pleats, ear straps; with --textures a fabric a fifth of the "
+      "time)."};
   DatasetOptions opt;
   std::vector<std::string> types = {"all"};
   app.add_option("--input", opt.inputs,
@@ -87,12 +96,14 @@ int main(int argc, char** argv) {
   app.add_option("--size", opt.size, "output side in pixels")->capture_default_str();
   app.add_flag("--aligned", opt.aligned,
                "inputs are already aligned square faces (e.g. FFHQ): resize, no crop");
-  app.add_option("--mask-types", types,
-                 "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, or all")
+  app.add_option(
+         "--mask-types", types,
+         "comma list of surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas,procedural; "
+         "all = the seven template types (all,procedural adds the random masks)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_flag("--textures", opt.textures,
-               "blend fabric textures onto some cloth and surgical masks");
+               "blend fabric textures onto some cloth, surgical and procedural masks");
   app.add_option("--test-fraction", opt.test_fraction, "share of ids in the test split")
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed for every random choice")->capture_default_str();

@@ -1,11 +1,14 @@
 // The dataset pipeline end to end on a handful of dlib example photos (plus deliberately bad
-// files): layout, manifest, masks, landmarks, skip accounting, and byte-identical reruns.
+// files): layout, manifest, masks, landmarks, skip accounting, byte-identical reruns, the
+// pinned choices of the template types, and random (procedural) masks beside templates.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "data/dataset_builder.h"
@@ -287,6 +290,91 @@ TEST(DatasetTool, MaskOptionsFollowThePolicy) {
   EXPECT_EQ(x.tint_rgb, y.tint_rgb);
 }
 
+// The mask type and options every face gets with the seven template types, pinned: datasets
+// built with them must stay byte-identical as the code around them changes (the digest was
+// taken before the procedural type existed).
+TEST(DatasetTool, TemplateTypeChoicesArePinned) {
+  const std::vector<std::string> textures = {"/t/a.png", "/t/b.jpg", "/t/c.png"};
+  std::string log;
+  for (bool use_textures : {true, false})
+    for (int64_t i = 0; i < 700; ++i) {
+      const MaskType t = choose_mask_type(all_mask_types(), 3, i);
+      Generator g(rng_bits(3, static_cast<uint64_t>(i)));
+      const MaskOptions mo = choose_mask_options(t, use_textures, textures, g);
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%s|%s|%d|%d,%d,%d|%.6f|%.6f\n", mask_type_name(t).c_str(),
+                    mo.texture_path.c_str(), mo.tint ? 1 : 0, mo.tint_rgb[0], mo.tint_rgb[1],
+                    mo.tint_rgb[2], mo.tint_strength, mo.texture_strength);
+      log += buf;
+    }
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : log) h = (h ^ c) * 1099511628211ULL;
+  EXPECT_EQ(h, 0x90c62b64aaf33475ULL) << log.substr(0, 400);
+}
+
+TEST(DatasetTool, ProceduralOptionsCarryASeedAndSometimesAFabric) {
+  const std::vector<std::string> textures = {"/t/a.png", "/t/b.jpg"};
+  std::set<uint64_t> seeds;
+  int fabric = 0;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    Generator g(rng_bits(5, i));
+    const MaskOptions mo = choose_mask_options(MaskType::Procedural, true, textures, g);
+    EXPECT_EQ(mo.type, MaskType::Procedural);
+    EXPECT_FALSE(mo.tint);
+    seeds.insert(mo.procedural_seed);
+    fabric += !mo.texture_path.empty();
+    Generator g2(rng_bits(5, i));
+    EXPECT_TRUE(
+        choose_mask_options(MaskType::Procedural, false, textures, g2).texture_path.empty());
+    // The same number of draws whatever the type.
+    Generator g3(rng_bits(5, i));
+    choose_mask_options(MaskType::Cloth, true, textures, g3);
+    EXPECT_EQ(g3.offset, g.offset);
+  }
+  EXPECT_EQ(seeds.size(), 2000u);
+  EXPECT_NEAR(fabric / 2000.0, 0.2, 0.03);
+}
+
+// Template types and random masks in one dataset: both written, named in the manifest and
+// counted in the summary.
+TEST(DatasetTool, ProceduralMasksBesideTemplates) {
+  TempDir dir;
+  const std::string in = make_inputs(dir), out = dir / "out";
+  DatasetOptions o = options(in, out, 2);
+  o.mask_types = {MaskType::Surgical, MaskType::Procedural};
+  o.textures = true;
+  const DatasetSummary s = build_masked_dataset(o);
+  ASSERT_EQ(s.faces_written, 4);
+  const std::vector<std::pair<std::string, int64_t>> per_type = {{"surgical", 2},
+                                                                 {"procedural", 2}};
+  EXPECT_EQ(s.per_mask_type, per_type);
+  EXPECT_NE(format_summary(s).find("per mask type: surgical 2 procedural 2\n"), std::string::npos)
+      << format_summary(s);
+  std::ifstream sj(out + "/summary.json");
+  const std::string json((std::istreambuf_iterator<char>(sj)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"per_mask_type\": {\"surgical\": 2, \"procedural\": 2}"), std::string::npos)
+      << json;
+  std::map<std::string, int> types;
+  for (const ManifestRow& r : read_manifest(out + "/manifest.csv")) {
+    ++types[r.mask_type];
+    const Image masked = read_image(out + "/" + r.masked), real = read_image(out + "/" + r.real);
+    const Image mask = read_image_rgba(out + "/" + r.mask);
+    size_t covered = 0, changed_outside = 0;
+    for (int y = 0; y < 128; ++y)
+      for (int x = 0; x < 128; ++x) {
+        if (mask.at(x, y, 0)) {
+          ++covered;
+          continue;
+        }
+        for (int c = 0; c < 3; ++c) changed_outside += masked.at(x, y, c) != real.at(x, y, c);
+      }
+    EXPECT_GT(covered, 128u * 128 / 20) << r.id << " " << r.mask_type;
+    EXPECT_LT(covered, 128u * 128 / 2) << r.id << " " << r.mask_type;
+    EXPECT_EQ(changed_outside, 0u) << r.id << " " << r.mask_type;
+  }
+  EXPECT_EQ(types, (std::map<std::string, int>{{"procedural", 2}, {"surgical", 2}}));
+}
+
 TEST(DatasetTool, SplitIsStableAndHasTheRequestedShare) {
   int test = 0;
   for (int i = 0; i < 20000; ++i) test += split_for_id(format_id(i), 11, 0.1) == "test";
@@ -444,6 +532,45 @@ TEST(DatasetTool, CommandLine) {
   std::ifstream lf2(log);
   std::string err((std::istreambuf_iterator<char>(lf2)), std::istreambuf_iterator<char>());
   EXPECT_NE(err.find("bogus"), std::string::npos) << err;
+  EXPECT_NE(err.find("procedural"), std::string::npos) << err;  // among the valid names
+}
+
+// --mask-types: procedural alone, and "all" (the seven template types) combined with it.
+TEST(DatasetTool, CommandLineMaskTypesWithProcedural) {
+  const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset";
+  if (!fs::exists(exe)) GTEST_SKIP() << exe << " not built (make make_masked_dataset)";
+  TempDir dir;
+  const std::string in = dir / "in";
+  fs::create_directories(in);
+  fs::copy_file(kDlibExamples + "/johns/John_Simm/000288_00470387.jpg", in + "/a.jpg");
+  fs::copy_file(kDlibExamples + "/johns/John_Salley/000179_02159509.jpg", in + "/b.jpg");
+  const std::string log = dir / "log.txt";
+  auto run = [&](const std::string& types, const std::string& out) {
+    const std::string cmd = exe + " --input " + in + " --output " + (dir / out) +
+                            " --size 64 --contact-rows 0 --threads 1 --mask-types " + types +
+                            " > " + log + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream lf(log);
+    return std::string((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+  };
+  std::string text = run("procedural", "p");
+  EXPECT_NE(text.find("mask types procedural, seed"), std::string::npos) << text;
+  EXPECT_NE(text.find("per mask type: procedural 2\n"), std::string::npos) << text;
+  for (const ManifestRow& r : read_manifest(dir / "p/manifest.csv"))
+    EXPECT_EQ(r.mask_type, "procedural");
+  text = run("all,procedural,surgical", "a");
+  EXPECT_NE(text.find("mask types surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas,"
+                      "procedural, seed"),
+            std::string::npos)
+      << text;
+  text = run("all", "b");
+  EXPECT_NE(text.find("mask types surgical,surgical_blue,surgical_green,N95,KN95,cloth,gas, seed"),
+            std::string::npos)
+      << text;
+  const size_t line = text.find("per mask type:");
+  ASSERT_NE(line, std::string::npos) << text;
+  EXPECT_EQ(text.substr(line, text.find('\n', line) - line).find("procedural"), std::string::npos)
+      << text;
 }
 
 }  // namespace

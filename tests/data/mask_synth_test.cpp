@@ -1,7 +1,8 @@
 // Mask synthesis: face anchors on a synthetic symmetric face, the turn rule and its mirror
 // symmetry, jaw-line and ellipse intersections, anchors.tsv parsing and its errors, the
-// procedural fallback, colour options, robustness, determinism, and on the shared FFHQ
-// faces: the surgical mask covers the nose tip and mouth and leaves the eyes free.
+// procedural fallback, colour options, robustness, determinism, the random (procedural-type)
+// masks, and on the shared FFHQ faces: the surgical and the random masks cover the nose tip
+// and mouth and leave the eyes free.
 #include <gtest/gtest.h>
 #include "tests/test_util.h"
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "data/face.h"
@@ -580,11 +582,14 @@ TEST(MaskSynth, ExtremeLandmarksNeverCrash) {
       transformed(synthetic_face(), 0, 12, {0, 0}),       // a face much larger than the image
       transformed(turned_left_face(), -35, 0.7, {-40, 30}),
   };
+  std::vector<MaskType> types = all_mask_types();
+  types.push_back(MaskType::Procedural);
   for (auto& ms : synths)
     for (size_t i = 0; i < cases.size(); ++i)
-      for (MaskType t : all_mask_types()) {
+      for (MaskType t : types) {
         MaskOptions o;
         o.type = t;
+        o.procedural_seed = i;
         MaskedFace m;
         ASSERT_NO_THROW(m = ms->apply(face, cases[i], o))
             << "case " << i << " " << mask_type_name(t);
@@ -636,6 +641,185 @@ TEST(MaskSynth, Deterministic) {
     EXPECT_TRUE(same_bytes(r.masked, first.masked));
     EXPECT_TRUE(same_bytes(r.mask, first.mask));
   }
+}
+
+// ---- random masks (MaskType::Procedural) ----------------------------------------------------
+
+MaskOptions random_mask(uint64_t seed) {
+  MaskOptions o;
+  o.type = MaskType::Procedural;
+  o.procedural_seed = seed;
+  return o;
+}
+
+long count_covered(const MaskedFace& m) {
+  long n = 0;
+  for (uint8_t v : m.mask.pixels) n += v == 255;
+  return n;
+}
+
+TEST(MaskSynth, ProceduralTypeIsNamedButNotInAll) {
+  EXPECT_EQ(mask_type_name(MaskType::Procedural), "procedural");
+  EXPECT_EQ(parse_mask_type("procedural"), MaskType::Procedural);
+  const auto& all = all_mask_types();
+  EXPECT_EQ(std::find(all.begin(), all.end(), MaskType::Procedural), all.end());
+  const std::string err = error_of([] { parse_mask_type("random"); });
+  EXPECT_NE(err.find("surgical, surgical_blue, surgical_green, N95, KN95, cloth, gas, procedural"),
+            std::string::npos)
+      << err;
+  MaskSynthesizer ms("");
+  EXPECT_NE(error_of([&] {
+              ms.template_for(MaskType::Procedural, MaskView::Front);
+            }).find("random_mask_template"),
+            std::string::npos);
+}
+
+TEST(MaskSynth, RandomMaskSameSeedSameBytes) {
+  std::vector<std::unique_ptr<MaskSynthesizer>> synths;
+  synths.push_back(std::make_unique<MaskSynthesizer>(""));  // the no-templates fallback
+  if (!shared_masks_dir().empty())
+    synths.push_back(std::make_unique<MaskSynthesizer>(shared_masks_dir()));
+  Image face(256, 256, 3);
+  for (size_t i = 0; i < face.pixels.size(); ++i)
+    face.pixels[i] = static_cast<uint8_t>((i * 29) % 241);
+  for (auto& ms : synths) {
+    for (uint64_t seed : {0ull, 7ull, 123456789ull}) {
+      const MaskedFace a = ms->apply(face, synthetic_face(), random_mask(seed));
+      const MaskedFace b = ms->apply(face, synthetic_face(), random_mask(seed));
+      EXPECT_TRUE(same_bytes(a.masked, b.masked)) << seed;
+      EXPECT_TRUE(same_bytes(a.mask, b.mask)) << seed;
+      EXPECT_EQ(a.template_name, "procedural");
+      EXPECT_EQ(changes_outside_mask(face, a), 0) << seed;
+      EXPECT_FALSE(
+          same_bytes(a.masked, ms->apply(face, synthetic_face(), random_mask(seed + 1)).masked));
+    }
+    // The face's view picks the turned drawing.
+    EXPECT_EQ(ms->apply(face, turned_left_face(), random_mask(3)).template_name, "procedural_left");
+    EXPECT_EQ(
+        ms->apply(face, mirror_landmarks(turned_left_face(), 256), random_mask(3)).template_name,
+        "procedural_right");
+  }
+  // The same synthesizer from several threads at once.
+  std::vector<MaskedFace> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back(
+        [&, i] { results[i] = synths[0]->apply(face, synthetic_face(), random_mask(11)); });
+  for (auto& t : threads) t.join();
+  for (const MaskedFace& r : results) EXPECT_TRUE(same_bytes(r.masked, results[0].masked));
+  // The template itself.
+  const MaskTemplate t1 = random_mask_template(42, MaskView::Left, nullptr, 1.0, 0.5);
+  const MaskTemplate t2 = random_mask_template(42, MaskView::Left, nullptr, 1.0, 0.5);
+  ASSERT_EQ(t1.levels.size(), t2.levels.size());
+  for (size_t k = 0; k < t1.levels.size(); ++k) EXPECT_TRUE(same_bytes(t1.levels[k], t2.levels[k]));
+  EXPECT_EQ(t1.name, "procedural_left");
+  const auto anchors = random_mask_anchors(MaskView::Left, 0.5);
+  for (int k = 0; k < 6; ++k) EXPECT_EQ(t1.anchors[k].x, anchors[k].x);
+}
+
+TEST(MaskSynth, RandomMasksVaryInColourShapeAndStraps) {
+  MaskSynthesizer ms("");
+  const Image face = grey_face(128);
+  const Landmarks lm = synthetic_face();
+  const FaceAnchors fa = face_anchors(lm);
+  std::set<long> counts;
+  std::set<int> colours;
+  double darkest = 255, lightest = 0;
+  int strapped = 0;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const MaskedFace m = ms.apply(face, lm, random_mask(seed));
+    ASSERT_EQ(changes_outside_mask(face, m), 0) << seed;
+    counts.insert(count_covered(m));
+    double mean[3];
+    mean_in_mask(m, mean);
+    const double v = (mean[0] + mean[1] + mean[2]) / 3;
+    darkest = std::min(darkest, v), lightest = std::max(lightest, v);
+    colours.insert(static_cast<int>(mean[0] / 8) * 1024 + static_cast<int>(mean[1] / 8) * 32 +
+                   static_cast<int>(mean[2] / 8));
+    // Straps: covered pixels beside the face above the nose bridge's middle, where the body
+    // never reaches.
+    bool strap = false;
+    for (int y = 0; y < static_cast<int>(fa.b.y) - 3; ++y)
+      for (int x = 0; x < 256; ++x)
+        if (m.mask.at(x, y, 0) && (x < fa.a.x - 3 || x > fa.c.x + 3)) strap = true;
+    strapped += strap;
+  }
+  std::printf(
+      "[ MaskSynth ] 50 random masks: %zu pixel counts, %zu colours, mean value %.0f..%.0f, "
+      "%d with straps\n",
+      counts.size(), colours.size(), darkest, lightest, strapped);
+  EXPECT_GE(counts.size(), 40u);
+  EXPECT_GT(*counts.rbegin(), 1.5 * *counts.begin());  // small and large masks
+  EXPECT_GE(colours.size(), 35u);
+  EXPECT_LT(darkest, 40);
+  EXPECT_GT(lightest, 215);
+  EXPECT_GE(strapped, 8);
+  EXPECT_LE(strapped, 42);
+}
+
+TEST(MaskSynth, RandomMaskBrightnessAndFabric) {
+  MaskSynthesizer ms("");
+  const Landmarks lm = synthetic_face();
+  // Where the seed skips the brightness match, a dark and a bright face get the same mask.
+  int skipped = 0, partial = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const double k = random_mask_brightness_strength(seed);
+    EXPECT_GE(k, 0);
+    EXPECT_LE(k, 0.5);
+    const MaskedFace dark = ms.apply(grey_face(40), lm, random_mask(seed));
+    const MaskedFace bright = ms.apply(grey_face(220), lm, random_mask(seed));
+    ASSERT_TRUE(same_bytes(dark.mask, bright.mask));
+    // Compared inside the mask, away from its anti-aliased edge (which blends in the face;
+    // a few such pixels remain where a strap joins the body).
+    long differ = 0, compared = 0;
+    for (int y = 2; y < 254; ++y)
+      for (int x = 2; x < 254; ++x) {
+        bool interior = true;
+        for (int dy = -2; dy <= 2; ++dy)
+          for (int dx = -2; dx <= 2; ++dx) interior = interior && dark.mask.at(x + dx, y + dy, 0);
+        if (!interior) continue;
+        ++compared;
+        for (int c = 0; c < 3; ++c) differ += dark.masked.at(x, y, c) != bright.masked.at(x, y, c);
+      }
+    ASSERT_GT(compared, 3000) << seed;
+    if (k == 0) {
+      ++skipped;
+      EXPECT_LT(differ, compared / 100) << seed;
+    } else {
+      ++partial;
+      EXPECT_GT(differ, compared / 2) << seed;
+    }
+  }
+  EXPECT_GE(skipped, 3);
+  EXPECT_GE(partial, 3);
+  // A fabric replaces the plain look: a checker shows as a wide spread of values.
+  Image checker(64, 64, 4, 255);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x)
+      for (int c = 0; c < 3; ++c) checker.at(x, y, c) = ((x / 8 + y / 8) % 2) ? 240 : 20;
+  TempDir tmp;
+  write_png(tmp / "checker.png", checker);
+  MaskOptions o = random_mask(5);
+  o.texture_path = tmp / "checker.png";
+  o.texture_strength = 1.0;
+  const MaskedFace m = ms.apply(grey_face(128), lm, o);
+  long dark = 0, light = 0;
+  for (int y = 0; y < 256; ++y)
+    for (int x = 0; x < 256; ++x)
+      if (m.mask.at(x, y, 0)) {
+        const int v = m.masked.at(x, y, 1);
+        dark += v<60, light += v> 170;
+      }
+  EXPECT_GT(dark, 300);
+  EXPECT_GT(light, 300);
+  const std::vector<Image> one_level = {checker};
+  const MaskTemplate a = random_mask_template(5, MaskView::Front, &one_level, 1.0, 0.4);
+  const MaskTemplate b = random_mask_template(5, MaskView::Front, nullptr, 1.0, 0.4);
+  EXPECT_FALSE(same_bytes(a.levels[0], b.levels[0]));
+  EXPECT_NE(error_of([] {
+              random_mask_template(1, MaskView::Front, nullptr, 1.0, 0);
+            }).find("resolution"),
+            std::string::npos);
 }
 
 // ---- real faces ---------------------------------------------------------------------------
@@ -705,6 +889,53 @@ TEST(MaskSynth, SurgicalMaskCoversNoseAndMouthNotEyesOnFfhq) {
   EXPECT_GE(detected, 90);
   EXPECT_GE(good_files, 0.95 * detected);
   EXPECT_GE(good_procedural, 0.95 * detected);
+}
+
+TEST(MaskSynth, RandomMasksCoverNoseAndMouthNotEyesOnFfhq) {
+  const std::string faces = shared_dir() + "/data/faces/ffhq256";
+  if (shared_dir().empty() || !std::filesystem::exists(faces))
+    GTEST_SKIP() << "no shared FFHQ faces (set MASKOFF_SHARED or place the shared folder beside "
+                    "the repository)";
+  const std::string dir = shared_masks_dir();
+  MaskSynthesizer ms(dir);
+  const auto textures = ms.texture_paths();
+  const auto files = list_images(faces);
+  int masks = 0, good = 0, eyes_free = 0;
+  std::string failures;
+  for (size_t i = 0; i < files.size() && i < 40; ++i) {
+    const Image img = read_image(files[i]);
+    Landmarks lm;
+    if (!landmarks_of(img, lm)) continue;
+    auto covered = [&](const MaskedFace& m, Point2 p) {
+      const long x = std::lround(p.x), y = std::lround(p.y);
+      return x >= 0 && y >= 0 && x < img.width && y < img.height && m.mask.at(x, y, 0) == 255;
+    };
+    // Just under the nose tip: a third of the way from 33 to the top of the upper lip (51).
+    const Point2 under_nose{lm[33].x + 0.33 * (lm[51].x - lm[33].x),
+                            lm[33].y + 0.33 * (lm[51].y - lm[33].y)};
+    for (uint64_t k = 0; k < 5; ++k) {
+      MaskOptions o = random_mask(1000 * i + k);
+      if (k == 4 && !textures.empty()) o.texture_path = textures[i % textures.size()];
+      const MaskedFace m = ms.apply(img, lm, o);
+      ASSERT_EQ(changes_outside_mask(img, m), 0) << files[i];
+      ++masks;
+      bool ok = covered(m, under_nose), free = true;
+      for (int j = 48; j <= 67; ++j) ok = ok && covered(m, lm[j]);
+      for (int j = 36; j <= 47; ++j) free = free && !covered(m, lm[j]);
+      good += ok;
+      eyes_free += free;
+      if (!ok || !free)
+        failures += " " + std::filesystem::path(files[i]).filename().string() + "/" +
+                    std::to_string(k) + (free ? "" : "(eyes)");
+    }
+  }
+  std::printf(
+      "[ MaskSynth ] of %d random masks: %d cover the mouth and under the nose, %d leave "
+      "the eyes free; failures:%s\n",
+      masks, good, eyes_free, failures.c_str());
+  EXPECT_GE(masks, 175);
+  EXPECT_GE(good, 0.95 * masks);
+  EXPECT_EQ(eyes_free, masks);
 }
 
 }  // namespace
