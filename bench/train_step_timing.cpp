@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
         train::TrainOptions o;
         o.resolution = resolution, o.ngf = ngf, o.ndf = ndf, o.batch_size = batch;
         o.landmark_loss = "none";
+        o.predict_mask = false;  // the paper's generator: the step bench/reference/ times
         o.seed = seed;
         train::Pix2Pix model(o, device);
         Generator g(seed + 1);

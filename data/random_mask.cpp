@@ -54,33 +54,16 @@ Rgb scaled(const Rgb& c, double s) {
           static_cast<float>(std::min(255.0, c[2] * s))};
 }
 
-// h in [0, 1), s and v in [0, 1]; 0..255 out.
+// h in [0, 1), s and v in [0, 1]; 0..255 out. Each channel falls from v by v * s over the
+// hue sextants where it is not the largest: channel n (5 red, 3 green, 1 blue) follows
+// k = (n + 6 h) mod 6 as v - v s clamp(min(k, 4 - k), 0, 1).
 Rgb hsv(double h, double s, double v) {
   const double h6 = 6 * (h - std::floor(h));
-  const int i = static_cast<int>(h6) % 6;
-  const double f = h6 - std::floor(h6), p = v * (1 - s), q = v * (1 - s * f),
-               t = v * (1 - s * (1 - f));
-  double r = v, g = t, b = p;
-  switch (i) {
-    case 1:
-      r = q, g = v, b = p;
-      break;
-    case 2:
-      r = p, g = v, b = t;
-      break;
-    case 3:
-      r = p, g = q, b = v;
-      break;
-    case 4:
-      r = t, g = p, b = v;
-      break;
-    case 5:
-      r = v, g = p, b = q;
-      break;
-    default:
-      break;
-  }
-  return {static_cast<float>(255 * r), static_cast<float>(255 * g), static_cast<float>(255 * b)};
+  auto channel = [&](double n) {
+    const double k = std::fmod(n + h6, 6.0);
+    return static_cast<float>(255 * (v - v * s * std::clamp(std::min(k, 4 - k), 0.0, 1.0)));
+  };
+  return {channel(5), channel(3), channel(1)};
 }
 
 // A colour over the whole range masks come in: black and near-black, white and off-white,

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "layers/elementwise.h"
 #include "layers/shape_ops.h"
+#include "layers/upsample.h"
 
 namespace maskoff::models {
 
@@ -40,9 +42,19 @@ int64_t unet_downs_for_resolution(int64_t resolution) {
 
 // ---- U-Net ------------------------------------------------------------------------------
 
+ResizeConv2d::ResizeConv2d(int64_t in_channels, int64_t out_channels, bool bias, Generator& init,
+                           DType dtype)
+    : Module("ResizeConv2d") {
+  conv = register_module(
+      "conv", std::make_shared<Conv2d>(in_channels, out_channels, 3, init, 1, 1, bias, 1, dtype));
+}
+
+Tensor ResizeConv2d::forward(const Tensor& x) { return conv->forward(upsample_nearest2d(x, 2)); }
+
 UNetSkipBlock::UNetSkipBlock(Kind kind_, int64_t outer_nc, int64_t inner_nc, int64_t input_nc,
                              std::shared_ptr<UNetSkipBlock> inner, bool dropout,
-                             uint64_t dropout_seed, Generator& init, DType dtype)
+                             uint64_t dropout_seed, Generator& init, DType dtype,
+                             UpsampleKind upsample, bool mask_head)
     : Module("UNetSkipBlock"), kind(kind_) {
   MASKOFF_CHECK((kind == Kind::innermost) == (inner == nullptr),
                 "UNetSkipBlock: the innermost level, and only it, has no inner block");
@@ -52,8 +64,10 @@ UNetSkipBlock::UNetSkipBlock(Kind kind_, int64_t outer_nc, int64_t inner_nc, int
   auto down_conv = [&] {
     return std::make_shared<Conv2d>(input_nc, inner_nc, kKernel, init, 2, 1, false, 1, dtype);
   };
-  auto up_conv = [&](int64_t in, bool bias) {
-    return std::make_shared<ConvTranspose2d>(in, outer_nc, kKernel, init, 2, 1, 0, bias, 1, dtype);
+  auto up_conv = [&](int64_t in, bool bias, int64_t out) -> std::shared_ptr<Module> {
+    if (upsample == UpsampleKind::resize)
+      return std::make_shared<ResizeConv2d>(in, out, bias, init, dtype);
+    return std::make_shared<ConvTranspose2d>(in, out, kKernel, init, 2, 1, 0, bias, 1, dtype);
   };
   auto norm = [&](int64_t c) {
     return std::make_shared<BatchNorm2d>(c, 1e-5, 0.1, true, true, dtype);
@@ -61,17 +75,18 @@ UNetSkipBlock::UNetSkipBlock(Kind kind_, int64_t outer_nc, int64_t inner_nc, int
   switch (kind) {
     case Kind::outermost:
       m.add(down_conv()).add(inner).emplace<ReLU>();
-      m.add(up_conv(inner_nc * 2, true)).emplace<Tanh>();
+      m.add(up_conv(inner_nc * 2, true, outer_nc + (mask_head ? 1 : 0)));
+      if (!mask_head) m.emplace<Tanh>();
       break;
     case Kind::innermost:
       m.emplace<LeakyReLU>(0.2);
       m.add(down_conv()).emplace<ReLU>();
-      m.add(up_conv(inner_nc, false)).add(norm(outer_nc));
+      m.add(up_conv(inner_nc, false, outer_nc)).add(norm(outer_nc));
       break;
     case Kind::intermediate:
       m.emplace<LeakyReLU>(0.2);
       m.add(down_conv()).add(norm(inner_nc)).add(inner).emplace<ReLU>();
-      m.add(up_conv(inner_nc * 2, false)).add(norm(outer_nc));
+      m.add(up_conv(inner_nc * 2, false, outer_nc)).add(norm(outer_nc));
       if (dropout) m.emplace<Dropout>(0.5, dropout_seed);
       break;
   }
@@ -99,20 +114,22 @@ UNetGenerator::UNetGenerator(const UNetConfig& c, Generator& init)
   Generator scratch(init.seed ^ 0x5bd1e995ULL);
   // Built from the innermost level outwards, as pix2pix does. Dropout layer k, counted from
   // the innermost, gets seed rng_bits(dropout_seed, k).
+  const UpsampleKind up = c.upsample;
   auto block = std::make_shared<UNetSkipBlock>(Kind::innermost, f * 8, f * 8, f * 8, nullptr, false,
-                                               0, scratch, dt);
+                                               0, scratch, dt, up);
   for (int64_t k = 0; k < c.num_downs - 5; ++k)
-    block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 8, f * 8, f * 8, block,
-                                            c.dropout, rng_bits(c.dropout_seed, k), scratch, dt);
+    block =
+        std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 8, f * 8, f * 8, block, c.dropout,
+                                        rng_bits(c.dropout_seed, k), scratch, dt, up);
   block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 4, f * 8, f * 4, block, false, 0,
-                                          scratch, dt);
+                                          scratch, dt, up);
   block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f * 2, f * 4, f * 2, block, false, 0,
-                                          scratch, dt);
+                                          scratch, dt, up);
   block = std::make_shared<UNetSkipBlock>(Kind::intermediate, f, f * 2, f, block, false, 0, scratch,
-                                          dt);
+                                          dt, up);
   model = register_module(
       "model", std::make_shared<UNetSkipBlock>(Kind::outermost, c.out_channels, f, c.in_channels,
-                                               block, false, 0, scratch, dt));
+                                               block, false, 0, scratch, dt, up, c.mask_head));
   init_pix2pix_weights(*this, init);
 }
 
@@ -125,7 +142,10 @@ Tensor UNetGenerator::forward(const Tensor& x) {
                                             << " x " << x.size(3) << "; expected multiples of 2^"
                                             << config.num_downs << " = " << unit << " (e.g. "
                                             << unit << " x " << unit << ")");
-  return model->forward(x);
+  if (!config.mask_head) return model->forward(x);
+  const Tensor y = model->forward(x);
+  const int64_t c = config.out_channels;
+  return concat_channels({tanh(slice(y, 1, 0, c)), slice(y, 1, c, c + 1)});
 }
 
 // ---- PatchGAN ---------------------------------------------------------------------------

@@ -13,8 +13,17 @@
 
 namespace maskoff::models {
 
+// How a decoder level doubles its resolution: pix2pix's transposed convolution (k4 s2 p1),
+// or a nearest-neighbour 2x resize followed by a k3 s1 p1 convolution, which cannot make the
+// checkerboard pattern an uneven kernel overlap gives (Odena, Dumoulin and Olah, 2016).
+enum class UpsampleKind { transpose, resize };
+
 struct UNetConfig {
   int64_t in_channels = 3, out_channels = 3;
+  // A further output channel after the image's: the logit of "this pixel is covered by a
+  // mask". The Tanh then applies to the image channels only.
+  bool mask_head = false;
+  UpsampleKind upsample = UpsampleKind::transpose;
   int64_t num_downs = 8;  // 8 for 256x256 inputs, 7 for 128, 6 for 64, 5 for 32
   int64_t ngf = 64;
   bool dropout = true;        // dropout 0.5 in the (num_downs - 5) innermost ngf*8 decoder blocks
@@ -25,6 +34,15 @@ struct UNetConfig {
 // 32 -> 5, 64 -> 6, 128 -> 7, 256 -> 8, ...: the number of halvings that takes a square
 // input of that side down to 1x1. Requires a power of two >= 32, else throws naming it.
 int64_t unet_downs_for_resolution(int64_t resolution);
+
+// The resize-convolution upsampling layer: nearest 2x, then `conv` (k3 s1 p1).
+class ResizeConv2d : public Module {
+ public:
+  ResizeConv2d(int64_t in_channels, int64_t out_channels, bool bias, Generator& init, DType dtype);
+  Tensor forward(const Tensor& x) override;
+
+  std::shared_ptr<Conv2d> conv;
+};
 
 // One U-Net level, pix2pix's UnetSkipConnectionBlock with batch norm. Its child "model"
 // (a Sequential) holds, by kind:
@@ -40,7 +58,8 @@ class UNetSkipBlock : public Module {
   // `inner` is null for the innermost level; `dropout_seed` is used only when `dropout`.
   UNetSkipBlock(Kind kind, int64_t outer_nc, int64_t inner_nc, int64_t input_nc,
                 std::shared_ptr<UNetSkipBlock> inner, bool dropout, uint64_t dropout_seed,
-                Generator& init, DType dtype);
+                Generator& init, DType dtype, UpsampleKind upsample = UpsampleKind::transpose,
+                bool mask_head = false);
   Tensor forward(const Tensor& x) override;
 
   Kind kind;
@@ -49,7 +68,8 @@ class UNetSkipBlock : public Module {
 
 // pix2pix's UnetGenerator(in, out, num_downs, ngf, BatchNorm2d, use_dropout): input
 // [N, in_channels, H, W] with H and W multiples of 2^num_downs, output [N, out_channels, H, W]
-// in (-1, 1). Built with pix2pix's initialisation drawn from `init`.
+// in (-1, 1). Built with pix2pix's initialisation drawn from `init`. With config.mask_head
+// the output is [N, out_channels + 1, H, W]: the image in (-1, 1), then the mask logit.
 class UNetGenerator : public Module {
  public:
   UNetGenerator(const UNetConfig& config, Generator& init);

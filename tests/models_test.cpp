@@ -90,6 +90,15 @@ UNetConfig unet_config(int64_t downs, int64_t ngf, DType dtype = DType::F32) {
   return c;
 }
 
+// The smallest U-Net (num_downs 5, 32x32) with ngf 2, one input channel and `out` output
+// channels, in float64: the size the PyTorch and gradient checks use.
+UNetConfig tiny_f64_config(int64_t out) {
+  UNetConfig c = unet_config(5, 2, DType::F64);
+  c.in_channels = 1;
+  c.out_channels = out;
+  return c;
+}
+
 std::vector<Dropout*> dropouts_of(Module& m) {
   std::vector<Dropout*> out;
   m.apply([&](Module& s) {
@@ -247,9 +256,7 @@ void expect_probe(const Tensor& y, const Probe& want) {
 }
 
 TEST(Pix2pixForward, TinyUNetMatchesPyTorch) {
-  UNetConfig c = unet_config(5, 2, DType::F64);
-  c.in_channels = 1;
-  c.out_channels = 2;
+  UNetConfig c = tiny_f64_config(2);
   Generator g(12);
   UNetGenerator net(c, g);
   formula_fill(net);
@@ -338,38 +345,145 @@ TEST(Pix2pixInit, DrawsInNamedParameterOrder) {
 
 // ---- gradients ----------------------------------------------------------------------------
 
-TEST(Pix2pixGrad, TinyUNetInTrainingMode) {
-  // num_downs 5 (the smallest U-Net, 32x32) with ngf 2 and one input channel: checks the
-  // input gradient (through every skip) and the parameters of the outermost, an
-  // intermediate and the innermost level, with batch statistics.
-  UNetConfig c = unet_config(5, 2, DType::F64);
-  c.in_channels = 1;
-  c.out_channels = 2;
-  Generator g(9);
-  UNetGenerator net(c, g);
-  // Batch-norm scales and shifts away from 1 and 0 so their gradients are generic.
+// Batch-norm scales and shifts away from 1 and 0 so their gradients are generic, and conv
+// weights bigger than 0.02 keep the deep activations away from zero, where ReLU kinks are.
+void generic_weights(UNetGenerator& net, Generator& g) {
   net.apply([&](Module& m) {
     if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) {
       init_uniform_(bn->weight, g, 0.5, 1.5);
       init_uniform_(bn->bias, g, -0.5, 0.5);
     }
   });
-  // Bigger weights than 0.02 keep the deep activations away from zero, where ReLU kinks are.
   for (const auto& [name, t] : net.named_parameters())
     if (t.dim() == 4) init_normal_(t, g, 0.0, 0.5);
-  Tensor x = leaf({2, 1, 32, 32}, g);
+}
+
+// Checks the gradients of net(x) with respect to x and the named parameters, and that each
+// of them carries signal.
+void check_unet_gradients(UNetGenerator& net, const Tensor& x,
+                          const std::vector<const char*>& names) {
   std::vector<Tensor> wrt = {x};
-  for (const char* name : {"model.model.0.weight", "model.model.3.weight", "model.model.3.bias",
-                           "model.model.1.model.2.weight", "model.model.1.model.6.bias",
-                           "model.model.1.model.3.model.3.model.3.model.4.weight",
-                           "model.model.1.model.3.model.3.model.3.model.3.weight"})
-    wrt.push_back(net.parameter(name));
+  for (const char* name : names) wrt.push_back(net.parameter(name));
   EXPECT_TRUE(grad_check([&] { return net.forward(x); }, wrt, {1e-6, 1e-6, 1e-4}));
-  for (const Tensor& t : wrt) {  // every checked gradient carries signal
+  for (const Tensor& t : wrt) {
     double mx = 0;
     for (double v : t.grad().to_vector<double>()) mx = std::max(mx, std::fabs(v));
     EXPECT_GT(mx, 1e-3) << t.name();
   }
+}
+
+TEST(Pix2pixGrad, TinyUNetInTrainingMode) {
+  // num_downs 5 (the smallest U-Net, 32x32) with ngf 2 and one input channel: checks the
+  // input gradient (through every skip) and the parameters of the outermost, an
+  // intermediate and the innermost level, with batch statistics.
+  UNetConfig c = tiny_f64_config(2);
+  Generator g(9);
+  UNetGenerator net(c, g);
+  generic_weights(net, g);
+  Tensor x = leaf({2, 1, 32, 32}, g);
+  check_unet_gradients(net, x,
+                       {"model.model.0.weight", "model.model.3.weight", "model.model.3.bias",
+                        "model.model.1.model.2.weight", "model.model.1.model.6.bias",
+                        "model.model.1.model.3.model.3.model.3.model.4.weight",
+                        "model.model.1.model.3.model.3.model.3.model.3.weight"});
+}
+
+// ---- the mask head and the resize-convolution decoder ----------------------------------------
+
+TEST(Pix2pixMaskHead, ImageInTanhRangeThenAnUnboundedLogit) {
+  Generator g(21);
+  UNetConfig c = unet_config(6, 8);
+  c.mask_head = true;
+  UNetGenerator net(c, g);
+  // Large outermost weights push the raw values far past 1, which Tanh must bound for the
+  // image channels only.
+  init_normal_(net.parameter("model.model.3.weight"), g, 0.0, 2.0);
+  const Tensor y = net.forward(randn({2, 3, 64, 64}, g));
+  ASSERT_EQ(y.shape(), (Shape{2, 4, 64, 64}));
+  const std::vector<double> v = y.to_vector<double>();
+  double logit_max = 0;
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c2 = 0; c2 < 4; ++c2)
+      for (int64_t i = 0; i < 64 * 64; ++i) {
+        const double x = v[(n * 4 + c2) * 64 * 64 + i];
+        if (c2 < 3)
+          ASSERT_TRUE(x >= -1 && x <= 1) << x;  // float32 tanh reaches 1 itself
+        else
+          logit_max = std::max(logit_max, std::fabs(x));
+      }
+  EXPECT_GT(logit_max, 1.5);  // the logit is not squashed
+  // The same parameter names as the plain generator (Tanh has none), the outermost
+  // transposed conv with one more output channel.
+  UNetGenerator plain(unet_config(6, 8), g);
+  const auto a = net.named_parameters(), b = plain.named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].first, b[i].first);
+    if (a[i].first == "model.model.3.weight")
+      EXPECT_EQ(a[i].second.shape(), (Shape{16, 4, 4, 4}));
+    else if (a[i].first == "model.model.3.bias")
+      EXPECT_EQ(a[i].second.shape(), (Shape{4}));
+    else
+      EXPECT_EQ(a[i].second.shape(), b[i].second.shape()) << a[i].first;
+  }
+}
+
+TEST(Pix2pixResizeDecoder, ShapesNamesAndNoTransposedConv) {
+  Generator g(22);
+  UNetConfig c = unet_config(6, 8);
+  c.upsample = UpsampleKind::resize;
+  UNetGenerator net(c, g);
+  EXPECT_EQ(net.forward(randn({1, 3, 64, 64}, g)).shape(), (Shape{1, 3, 64, 64}));
+  int resize = 0, transposed = 0;
+  net.apply([&](Module& m) {
+    resize += dynamic_cast<ResizeConv2d*>(&m) != nullptr;
+    transposed += dynamic_cast<ConvTranspose2d*>(&m) != nullptr;
+  });
+  EXPECT_EQ(resize, 6);  // one per level
+  EXPECT_EQ(transposed, 0);
+  // In the transposed conv's place, a 3x3 conv with pix2pix's N(0, 0.02) initialisation.
+  const Tensor w = net.parameter("model.model.3.conv.weight");
+  EXPECT_EQ(w.shape(), (Shape{3, 16, 3, 3}));
+  double ss = 0;
+  for (double v : w.to_vector<double>()) ss += v * v;
+  EXPECT_NEAR(std::sqrt(ss / w.numel()), 0.02, 0.005);
+  EXPECT_EQ(net.parameter("model.model.3.conv.bias").to_vector<double>(),
+            std::vector<double>(3, 0.0));
+}
+
+TEST(Pix2pixResizeDecoder, IsNearestUpsamplingThenAConvolution) {
+  Generator g(23);
+  ResizeConv2d layer(2, 3, true, g, DType::F64);
+  Conv2d conv(2, 3, 3, g, 1, 1, true, 1, DType::F64);
+  copy_(conv.weight, layer.conv->weight);
+  copy_(conv.bias, layer.conv->bias);
+  const Tensor x = randn({1, 2, 5, 4}, g, DType::F64);
+  // The 2x nearest upsampling written out by hand.
+  const std::vector<double> xv = x.to_vector<double>();
+  std::vector<double> up(2 * 10 * 8);
+  for (int c = 0; c < 2; ++c)
+    for (int y = 0; y < 10; ++y)
+      for (int xx = 0; xx < 8; ++xx) up[(c * 10 + y) * 8 + xx] = xv[(c * 5 + y / 2) * 4 + xx / 2];
+  const Tensor want = conv.forward(from_vector(up, {1, 2, 10, 8}, DType::F64));
+  const Tensor got = layer.forward(x);
+  ASSERT_EQ(got.shape(), (Shape{1, 3, 10, 8}));
+  const auto a = got.to_vector<double>(), b = want.to_vector<double>();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-12);
+}
+
+TEST(Pix2pixGrad, TinyUNetWithMaskHeadAndResizeDecoder) {
+  // The smallest U-Net with both options: the gradient reaches the input, the resize
+  // convolutions and the outermost layer through the split Tanh / logit output.
+  UNetConfig c = tiny_f64_config(1);
+  c.mask_head = true;
+  c.upsample = UpsampleKind::resize;
+  Generator g(24);
+  UNetGenerator net(c, g);
+  generic_weights(net, g);
+  Tensor x = leaf({2, 1, 32, 32}, g);
+  check_unet_gradients(net, x,
+                       {"model.model.0.weight", "model.model.3.conv.weight",
+                        "model.model.3.conv.bias", "model.model.1.model.5.conv.weight"});
 }
 
 // ---- errors -------------------------------------------------------------------------------

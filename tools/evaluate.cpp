@@ -37,17 +37,40 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kMetrics = {"mse",       "psnr",       "ssim", "lpips",
-                                           "ssim_mask", "lpips_mask", "nme",  "nme_mouth"};
-enum { kMse, kPsnr, kSsim, kLpips, kSsimMask, kLpipsMask, kNme, kNmeMouth, kCount };
+// The delivered image's metrics first (for a mask-aware generator the composite with its
+// predicted mask), then the generator's raw output's and its mask's (empty without a mask
+// head).
+const std::vector<std::string> kMetrics = {
+    "mse",       "psnr",    "ssim",     "lpips",    "ssim_mask", "lpips_mask", "nme",
+    "nme_mouth", "mse_raw", "psnr_raw", "ssim_raw", "lpips_raw", "mask_iou",   "changed_outside"};
+enum {
+  kMse,
+  kPsnr,
+  kSsim,
+  kLpips,
+  kSsimMask,
+  kLpipsMask,
+  kNme,
+  kNmeMouth,
+  kMseRaw,
+  kPsnrRaw,
+  kSsimRaw,
+  kLpipsRaw,
+  kMaskIou,
+  kChangedOutside,
+  kCount
+};
 const double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // One image to score. input is empty in pairs mode; mask is empty when none is known;
 // real_landmarks is absent when the real face's landmarks could not be found, and
 // landmark_box is where dlib's predictor starts on the output.
+// raw, pred_mask and weights are set only for a generator with a mask head: its own output,
+// its mask (logit > 0, 0/255) and the delivered mask's weights (0-255).
 struct Sample {
   std::string id;
   dt::Image input, output, real, mask;
+  dt::Image raw, pred_mask, weights;
   std::optional<dt::Landmarks> real_landmarks;
   dt::FaceBox landmark_box;
 };
@@ -102,9 +125,46 @@ metrics::Landmarks68 to68(const dt::Landmarks& lm) {
   return out;
 }
 
+// The intersection over union of two 0/255 masks (1 when both are empty).
+double mask_iou(const dt::Image& pred, const dt::Image& truth) {
+  MASKOFF_CHECK(pred.width == truth.width && pred.height == truth.height,
+                "mask_iou: masks of " << pred.width << "x" << pred.height << " and " << truth.width
+                                      << "x" << truth.height);
+  int64_t inter = 0, uni = 0;
+  for (int y = 0; y < pred.height; ++y)
+    for (int x = 0; x < pred.width; ++x) {
+      const bool p = pred.at(x, y, 0) >= 128, t = truth.at(x, y, 0) >= 128;
+      inter += p && t;
+      uni += p || t;
+    }
+  return uni == 0 ? 1.0 : static_cast<double>(inter) / static_cast<double>(uni);
+}
+
+// The largest change from input to output, in 8-bit steps, over the pixels whose delivered
+// mask weight is 0: the promise that nothing outside the (dilated) predicted mask changes.
+double changed_outside(const Sample& s) {
+  int worst = 0;
+  for (int y = 0; y < s.output.height; ++y)
+    for (int x = 0; x < s.output.width; ++x)
+      if (s.weights.at(x, y, 0) == 0)
+        for (int c = 0; c < 3; ++c)
+          worst = std::max(worst, std::abs(int(s.output.at(x, y, c)) - int(s.input.at(x, y, c))));
+  return worst;
+}
+
 struct Scorer {
   std::shared_ptr<metrics::Lpips> lpips;  // null: LPIPS columns stay empty
   dt::FaceAnalyzer faces;
+
+  // MSE, PSNR, SSIM and LPIPS of a against b ([1, 3, H, W] in [0, 1]) into v[0..3].
+  void whole_image(const Tensor& a, const Tensor& b, double* v) {
+    const int64_t H = b.size(2), W = b.size(3);
+    v[0] = metrics::mse(a, b)[0];
+    v[1] = metrics::psnr(a, b)[0];
+    if (H >= metrics::kSsimWindow && W >= metrics::kSsimWindow) v[2] = metrics::ssim(a, b)[0];
+    if (lpips && H >= metrics::Lpips::kMinSide && W >= metrics::Lpips::kMinSide)
+      v[3] = lpips->distance(a, b).to_vector<float>()[0];
+  }
 
   Row score(const Sample& s) {
     MASKOFF_CHECK(s.output.width == s.real.width && s.output.height == s.real.height,
@@ -115,11 +175,12 @@ struct Scorer {
     r.id = s.id;
     const Tensor a = unit_tensor(s.output), b = unit_tensor(s.real);
     const int64_t H = s.real.height, W = s.real.width;
-    r.v[kMse] = metrics::mse(a, b)[0];
-    r.v[kPsnr] = metrics::psnr(a, b)[0];
-    if (H >= metrics::kSsimWindow && W >= metrics::kSsimWindow) r.v[kSsim] = metrics::ssim(a, b)[0];
-    if (lpips && H >= metrics::Lpips::kMinSide && W >= metrics::Lpips::kMinSide)
-      r.v[kLpips] = lpips->distance(a, b).to_vector<float>()[0];
+    whole_image(a, b, &r.v[kMse]);
+    if (!s.raw.empty()) {
+      whole_image(unit_tensor(s.raw), b, &r.v[kMseRaw]);
+      r.v[kMaskIou] = mask_iou(s.pred_mask, s.mask);
+      r.v[kChangedOutside] = changed_outside(s);
+    }
     if (!s.mask.empty()) {
       MASKOFF_CHECK(s.mask.width == W && s.mask.height == H,
                     s.id << ": the mask is " << s.mask.width << "x" << s.mask.height
@@ -211,6 +272,12 @@ const char* kConventions[] = {
     "eye-corner distance (points 36 and 45, from 0); nme_mouth over the mouth points 48-67 only. "
     "dlib's predictor is "
     "started from the bounding box of the real landmarks.",
+    "For a generator with a mask head the first eight metrics score the delivered image: the "
+    "composite m G(x) + (1 - m) x with the delivered mask m (the pixels whose mask logit is "
+    "positive, dilated and feathered); mse_raw, psnr_raw, ssim_raw and lpips_raw score G(x) "
+    "itself; mask_iou is the intersection over union of the predicted mask (logit > 0, i.e. "
+    "probability > 0.5) with the dataset's mask; changed_outside is the largest change from "
+    "input to output, in 8-bit steps, over the pixels the delivered mask leaves at weight 0.",
     "std is the population standard deviation over the images that have the metric.",
 };
 
@@ -258,10 +325,13 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
       << (s.n ? fmt(s.std) : "-") << "</td><td>" << s.n << "</td></tr>\n";
   }
   h << "</table>\n<h2>Conventions</h2>\n<ul>\n";
+  const bool has_raw = !shown.empty() && !shown[0].raw.empty();
   for (const char* c : kConventions) h << "<li>" << html_escape(c) << "</li>\n";
   h << "</ul>\n<h2>Images</h2>\n<table class=\"grid\"><tr><th>id</th>"
-    << (has_input ? "<th>input</th>" : "")
-    << "<th>output</th><th>real</th><th>psnr</th><th>ssim</th><th>lpips</th><th>nme</th></tr>\n";
+    << (has_input ? "<th>input</th>" : "") << "<th>output</th>"
+    << (has_raw ? "<th>raw output</th><th>predicted mask</th>" : "")
+    << "<th>real</th><th>psnr</th><th>ssim</th><th>lpips</th><th>nme</th>"
+    << (has_raw ? "<th>mask_iou</th>" : "") << "</tr>\n";
   for (size_t i = 0; i < shown.size(); ++i) {
     char stem[32];
     std::snprintf(stem, sizeof stem, "%04zu", i);
@@ -272,10 +342,12 @@ void write_outputs(const std::string& out_dir, const std::vector<Row>& rows, con
     };
     const Row& r = rows[i];
     h << "<tr><td>" << html_escape(r.id) << "</td>"
-      << (has_input ? save(shown[i].input, "input") : "") << save(shown[i].output, "output")
-      << save(shown[i].real, "real");
+      << (has_input ? save(shown[i].input, "input") : "") << save(shown[i].output, "output");
+    if (has_raw) h << save(shown[i].raw, "raw") << save(dt::to_rgb(shown[i].pred_mask), "mask");
+    h << save(shown[i].real, "real");
     for (int k : {kPsnr, kSsim, kLpips, kNme})
       h << "<td>" << (std::isnan(r.v[k]) ? "-" : fmt(r.v[k])) << "</td>";
+    if (has_raw) h << "<td>" << fmt(r.v[kMaskIou]) << "</td>";
     h << "</tr>\n";
   }
   h << "</table>\n</body></html>\n";
@@ -356,6 +428,17 @@ int main(int argc, char** argv) {
   app.add_option("--split", split, "train, test or all")->capture_default_str();
   app.add_option("--limit", limit, "score at most this many images (0: all)")
       ->capture_default_str();
+  std::vector<std::string> mask_types;
+  std::vector<int64_t> mask_edge;
+  app.add_option("--mask-edge", mask_edge,
+                 "with a mask-aware checkpoint: DILATE,FEATHER in pixels at the model's "
+                 "resolution for the delivered mask (default: one pixel each per 64 of the side)")
+      ->expected(2)
+      ->delimiter(',');
+  app.add_option("--mask-types", mask_types,
+                 "with --checkpoint: score only the rows of these mask types (comma list of the "
+                 "manifest's mask_type names, e.g. cloth,KN95,gas)")
+      ->delimiter(',');
   app.add_option("--pairs", pairs, "REAL_DIR FAKE_DIR: compare the images that share a file name")
       ->expected(2);
   app.add_option("--masks", masks_dir,
@@ -421,26 +504,47 @@ int main(int argc, char** argv) {
     if (!ckpt.empty()) {
       const Device device = train::select_device(device_name, std::cerr);
       train::LoadedGenerator gen = train::load_generator(ckpt, device);
+      if (!mask_edge.empty()) {
+        MASKOFF_CHECK(mask_edge[0] >= 0 && mask_edge[1] >= 0 && mask_edge[1] <= mask_edge[0],
+                      "--mask-edge needs 0 <= FEATHER <= DILATE, got " << mask_edge[0] << ","
+                                                                       << mask_edge[1]);
+        gen.edge = {mask_edge[0], mask_edge[1]};
+      }
       const int R = gen.resolution;
       std::fprintf(stderr, "evaluate: generator %dx%d from %s on %s, %d threads\n", R, R,
                    ckpt.c_str(), device.str().c_str(), num_threads());
-      const auto ds = train::PairedDataset::load(data_dir, split, R, false, limit);
+      const auto ds = train::PairedDataset::load(data_dir, split, R, false, limit, mask_types);
       settings.update({{"mode", "checkpoint"},
                        {"checkpoint", ckpt},
                        {"data", data_dir},
                        {"split", split},
                        {"limit", limit},
+                       {"mask_types", mask_types},
+                       {"mask_head", gen.mask_head},
+                       {"mask_edge", {gen.edge.dilate, gen.edge.feather}},
                        {"resolution", R},
                        {"options", gen.options.to_json()},
                        {"test_mode", "batch statistics per image, dropout off"}});
       for (size_t i = 0; i < ds.size(); ++i) {
         const train::PairedBatch b = ds.batch({i}, 0, 0);
-        const Tensor fake = train::run_generator(gen, b.input);
+        const train::GeneratorRun run = train::run_generator_full(gen, b.input);
         Sample s;
         s.id = b.ids[0];
         s.input = dt::tensor_to_image(b.input);
-        s.output = dt::tensor_to_image(fake);
+        s.output = dt::tensor_to_image(run.delivered);
         s.real = dt::tensor_to_image(b.target);
+        if (gen.mask_head) {
+          s.raw = dt::tensor_to_image(run.raw);
+          s.pred_mask = dt::Image(R, R, 1);
+          s.weights = dt::Image(R, R, 1);
+          const auto logit = run.logit.to_vector<float>();
+          const auto weight = run.mask.to_vector<float>();
+          for (size_t k = 0; k < logit.size(); ++k) {
+            s.pred_mask.pixels[k] = logit[k] > 0 ? 255 : 0;
+            s.weights.pixels[k] = static_cast<uint8_t>(std::lround(weight[k] * 255));
+            if (weight[k] > 0 && s.weights.pixels[k] == 0) s.weights.pixels[k] = 1;
+          }
+        }
         s.mask = dt::Image(R, R, 1);
         const auto mk = b.mask.to_vector<float>();
         for (size_t k = 0; k < mk.size(); ++k) s.mask.pixels[k] = mk[k] > 0.5f ? 255 : 0;

@@ -3,10 +3,12 @@
 // models/face_detector.h, whose five points place the box for dlib's 68-point fit; or dlib's
 // HOG detector with padding, low scores and the mirror check; hidden landmarks placed by the
 // checkpoint's face-shape model), aligned as make_masked_dataset aligns its training faces,
-// run through the generator, warped back, and pasted over the lower-face region only (jaw
-// line to nose bridge, dilated and feathered: data/blend.h); every other pixel is kept
-// exactly.
+// run through the generator, warped back, and pasted where the generator's mask head says a
+// mask is (kept within the lower face grown by --mask-limit; a face with no predicted mask is
+// left alone), or, for a generator without a mask head, over the lower-face region (jaw line
+// to nose bridge, dilated and feathered: data/blend.h); every other pixel is kept exactly.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -38,10 +40,13 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// The generated aligned face warped into photo coordinates (RGBA, alpha = coverage).
+// The generated aligned face (RGBA: alpha is the weight of each pixel, 255 everywhere
+// without a mask head) warped into photo coordinates, alpha multiplied by coverage.
 // Bilinear sampling aliases when it shrinks by more than 2x, so the face is first halved
 // (premultiplied 2x2 means) until the map shrinks it by at most that much.
-dt::Image warp_back(const dt::Image& face, const dt::Mat3& to_aligned, int photo_w, int photo_h) {
+dt::Image warp_back(const dt::Image& face_rgba, const dt::Mat3& to_aligned, int photo_w,
+                    int photo_h) {
+  const dt::Image& face = face_rgba;
   dt::Mat3 to_photo = dt::invert(to_aligned);
   const double c = face.width / 2.0;
   const dt::Point2 p0 = dt::apply_homography(to_photo, {c, c});
@@ -49,7 +54,7 @@ dt::Image warp_back(const dt::Image& face, const dt::Mat3& to_aligned, int photo
   const dt::Point2 py = dt::apply_homography(to_photo, {c, c + 1});
   double scale =
       std::sqrt(std::fabs((px.x - p0.x) * (py.y - p0.y) - (px.y - p0.y) * (py.x - p0.x)));
-  dt::Image src = dt::to_rgba(face);
+  dt::Image src = face_rgba;
   // Level k+1 pixel p sits at 2p + 0.5 of level k.
   const dt::Mat3 up = {2, 0, 0.5, 0, 2, 0.5, 0, 0, 1};
   while (scale < 0.5 && src.width > 1) {
@@ -134,10 +139,21 @@ void draw_cnn(dt::Image& img, const dt::FoundFace& f, const uint8_t rgb[3]) {
     draw_dot(img, {d.landmarks[2 * j], d.landmarks[2 * j + 1]}, thick + 1, cyan);
 }
 
-void tint(dt::Image& img, const dt::RegionWeights& region) {
+// The aligned face with the delivered mask as its alpha (0-255), or opaque without one.
+dt::Image face_with_alpha(const train::GeneratorRun& run) {
+  dt::Image rgba = dt::to_rgba(dt::tensor_to_image(run.mask.defined() ? run.raw : run.delivered));
+  if (!run.mask.defined()) return rgba;
+  const std::vector<float> m = run.mask.to_vector<float>();
+  for (size_t i = 0; i < m.size(); ++i)
+    rgba.pixels[i * 4 + 3] = static_cast<uint8_t>(std::lround(std::clamp(m[i], 0.f, 1.f) * 255));
+  return rgba;
+}
+
+// Tints what was replaced: the region's weight times the pasted face's alpha.
+void tint(dt::Image& img, const dt::RegionWeights& region, const dt::Image& back) {
   for (int y = region.box.y0; y < region.box.y1; ++y)
     for (int x = region.box.x0; x < region.box.x1; ++x) {
-      const float w = 0.45f * region.at(x, y);
+      const float w = 0.45f * region.at(x, y) * back.at(x, y, 3) / 255.f;
       if (w <= 0) continue;
       const float blue[3] = {40, 90, 255};
       for (int c = 0; c < 3; ++c)
@@ -167,10 +183,15 @@ int main(int argc, char** argv) {
   prefer_sleeping_omp_threads(argv);
   CLI::App app{
       "Remove face masks from a photo with a generator trained by train_pix2pix.\n"
-      "Every face found is aligned, passed through the generator, warped back and blended over the "
-      "lower\n"
-      "face (jaw line up to the nose bridge, dilated and feathered); all other pixels stay as they "
-      "were.\n"
+      "Every face found is aligned, passed through the generator, warped back and blended where "
+      "the "
+      "generator\n"
+      "predicts a mask (within the lower face; a face it finds no mask on is left as it is), or, "
+      "for "
+      "a\n"
+      "generator trained with --no-predict-mask, over the lower face (jaw line up to the nose "
+      "bridge,\n"
+      "dilated and feathered); all other pixels stay as they were.\n"
       "A mask hides the jaw and mouth, where dlib's landmarks go astray: by default only the "
       "points a mask\n"
       "leaves visible (brows, nose bridge, eyes) are taken from dlib, and the hidden ones are "
@@ -185,7 +206,7 @@ int main(int argc, char** argv) {
   double min_score = 0;
   dt::CnnFaceOptions cnn_find;
   std::vector<std::vector<int>> face_boxes;
-  double dilate = 0.04, feather = 0.08;
+  double dilate = 0.04, feather = 0.08, mask_limit = 0.15, min_mask = 0.01;
   int threads = 0;
   dt::MaskedFaceOptions find;
   app.add_option("--checkpoint", ckpt, "train_pix2pix checkpoint (OUT/latest.ckpt)")->required();
@@ -195,6 +216,16 @@ int main(int argc, char** argv) {
   app.add_option("--dilate", dilate, "grow the lower-face region by this fraction of the jaw width")
       ->capture_default_str();
   app.add_option("--feather", feather, "width of the soft edge, as a fraction of the jaw width")
+      ->capture_default_str();
+  app.add_option("--mask-limit", mask_limit,
+                 "generators with a mask head: the predicted mask is pasted only within the "
+                 "lower-face region grown by this fraction of the jaw width (then --feather)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--min-mask", min_mask,
+                 "generators with a mask head: a face whose predicted mask covers less than this "
+                 "fraction of the aligned face has no mask on it and is left unchanged")
+      ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
   auto* detector_opt = app.add_option("--detector", detector_name,
                                       "cnn: the CNN face detector (finds most faces a mask half "
@@ -302,13 +333,16 @@ int main(int argc, char** argv) {
     const auto t_load = Clock::now();
     train::LoadedGenerator gen = train::load_generator(ckpt, device);
     const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-    std::fprintf(stderr,
-                 "remove_mask: generator %lldx%lld (ngf %lld) from %s on %s, %d threads "
-                 "(OMP_WAIT_POLICY=%s), "
-                 "loaded in %.0f ms\n",
-                 static_cast<long long>(gen.resolution), static_cast<long long>(gen.resolution),
-                 static_cast<long long>(gen.options.ngf), ckpt.c_str(), device.str().c_str(),
-                 num_threads(), wait_policy ? wait_policy : "unset", ms_since(t_load));
+    std::fprintf(
+        stderr,
+        "remove_mask: generator %lldx%lld (ngf %lld, %s) from %s on %s, %d threads "
+        "(OMP_WAIT_POLICY=%s), "
+        "loaded in %.0f ms\n",
+        static_cast<long long>(gen.resolution), static_cast<long long>(gen.resolution),
+        static_cast<long long>(gen.options.ngf),
+        gen.mask_head ? "pastes its predicted mask" : "no mask head: pastes the lower-face polygon",
+        ckpt.c_str(), device.str().c_str(), num_threads(), wait_policy ? wait_policy : "unset",
+        ms_since(t_load));
     dt::FaceShapeModel shape;
     if (landmarks_mode == "visible") {
       shape = gen.face_shape;
@@ -388,15 +422,23 @@ int main(int argc, char** argv) {
       const dt::AlignedFace aligned = dt::align_face(photo, lm, gen.resolution);
       const double t_align = ms_since(t0);
       const auto t1 = Clock::now();
-      const Tensor fake = train::run_generator(gen, dt::image_to_tensor(aligned.image));
+      const train::GeneratorRun run =
+          train::run_generator_full(gen, dt::image_to_tensor(aligned.image));
       const double t_gen = ms_since(t1);
       const auto t2 = Clock::now();
-      const dt::Image back =
-          warp_back(dt::tensor_to_image(fake), aligned.to_aligned, photo.width, photo.height);
+      // With a mask head, the predicted mask says what to replace (within the lower face
+      // grown by --mask-limit); a face it finds no mask on is left as it is.
+      const double covered = gen.mask_head ? train::mask_fractions(run.logit)[0] : 1.0;
+      const bool unmasked = gen.mask_head && covered < min_mask;
       const double width = dt::lower_face_width(lm);
       const dt::RegionWeights region = dt::feathered_region(
-          dt::lower_face_polygon(lm), dilate * width, feather * width, photo.width, photo.height);
-      dt::blend_into(out, back, region);
+          dt::lower_face_polygon(lm), (gen.mask_head ? mask_limit : dilate) * width,
+          feather * width, photo.width, photo.height);
+      dt::Image back;
+      if (!unmasked) {
+        back = warp_back(face_with_alpha(run), aligned.to_aligned, photo.width, photo.height);
+        dt::blend_into(out, back, region);
+      }
       const double t_blend = ms_since(t2);
       char mirrored[48] = "";
       if (face.box.score < 0 && std::isfinite(face.box.score))
@@ -408,8 +450,11 @@ int main(int argc, char** argv) {
           "generator %.1f, warp + blend %.1f)\n",
           i + 1, shown_box.left, shown_box.top, shown_box.right, shown_box.bottom, shown_box.score,
           mirrored, face.shape_error, ms_since(t0), t_align, t_gen, t_blend);
+      if (gen.mask_head)
+        std::printf("face %zu: the predicted mask covers %.1f%% of the aligned face%s\n", i + 1,
+                    100 * covered, unmasked ? ": no mask on it, left unchanged" : "");
       if (!overlay.empty()) {
-        tint(shown, region);
+        if (!unmasked) tint(shown, region, back);
         face.from_cnn ? draw_cnn(shown, face, green) : draw_rect(shown, face.box, green, 2);
         const int r = std::max(1, static_cast<int>(std::lround(width / 120)));
         const std::vector<int>& vis = dt::mask_visible_points();

@@ -17,4 +17,10 @@ struct PairedBatch {
   std::vector<std::string> ids;
 };
 
+// Turns about `fraction` of the batch's pairs into unmasked ones: the input becomes the real
+// face and the mask empty, so that a mask-aware generator learns to predict no mask, and to
+// change nothing, on a face without one. Which pairs is a pure function of (seed, step, index
+// in the batch), like the jitter, so resumed runs see the same batches.
+void make_clean_pairs(PairedBatch& b, double fraction, uint64_t seed, uint64_t step);
+
 }  // namespace maskoff::train

@@ -53,6 +53,10 @@ LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   gc.num_downs = models::unet_downs_for_resolution(o.resolution);
   gc.ngf = o.ngf;
   gc.dropout = o.dropout;
+  gc.mask_head = o.predict_mask;
+  gc.upsample = o.validate().upsample;
+  lg.mask_head = o.predict_mask;
+  lg.edge = mask_edge_for_resolution(o.resolution);
   Generator init(o.seed);
   {
     SkipInitGuard no_init;
@@ -77,7 +81,7 @@ LoadedGenerator load_generator(const std::string& ckpt, Device device) {
   return lg;
 }
 
-Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11) {
+GeneratorRun run_generator_full(LoadedGenerator& lg, const Tensor& input_m11) {
   MASKOFF_CHECK(lg.g, "run_generator: no generator loaded");
   Tensor x = input_m11;
   if (x.dim() == 3) x = reshape(x, {1, x.size(0), x.size(1), x.size(2)});
@@ -92,7 +96,21 @@ Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11) {
   // One at a time: batch statistics over several images would mix them.
   for (int64_t n = 0; n < x.size(0); ++n)
     outs.push_back(lg.g->forward(slice(x, 0, n, n + 1)).cpu());
-  return outs.size() == 1 ? outs[0] : concat(outs, 0);
+  const GeneratorSplit split =
+      split_generator_output(outs.size() == 1 ? outs[0] : concat(outs, 0), lg.mask_head);
+  GeneratorRun run;
+  run.raw = split.image;
+  run.delivered = split.image;
+  if (lg.mask_head) {
+    run.logit = split.logit;
+    run.mask = delivered_mask(split.logit, lg.edge);
+    run.delivered = composite(split.image, x.cpu(), run.mask);
+  }
+  return run;
+}
+
+Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11) {
+  return run_generator_full(lg, input_m11).delivered;
 }
 
 }  // namespace maskoff::train

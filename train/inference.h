@@ -15,6 +15,7 @@
 #include "data/face_shape.h"
 #include "models/pix2pix.h"
 #include "tensor/tensor.h"
+#include "train/mask_composite.h"
 #include "train/options.h"
 
 namespace maskoff::train {
@@ -27,6 +28,9 @@ struct LoadedGenerator {
   // Where the training faces' landmarks sit on the aligned face (data/face_shape.h); empty
   // when the checkpoint carries none.
   data::FaceShapeModel face_shape;
+  // The mask-aware generator (options.predict_mask) and the edge its delivered mask gets.
+  bool mask_head = false;
+  MaskEdge edge;
 };
 
 class PairedDataset;
@@ -40,9 +44,20 @@ data::FaceShapeModel fit_face_shape(const PairedDataset& train);
 // but not used: see the file comment.
 LoadedGenerator load_generator(const std::string& ckpt, Device device);
 
+// What the generator gives for a batch of inputs, on the CPU.
+struct GeneratorRun {
+  Tensor delivered;  // [N, 3, R, R] in [-1, 1]: the composite with `mask` (with a mask head),
+                     // else the raw output
+  Tensor raw;        // [N, 3, R, R] the generator's own image
+  Tensor logit;      // [N, 1, R, R] the mask logit; undefined without a mask head
+  Tensor mask;       // [N, 1, R, R] delivered_mask(logit, edge); undefined without a head
+};
+
 // input_m11: [N, 3, R, R] (or [3, R, R]) in [-1, 1] with R the generator's resolution, on
-// any device. Returns [N, 3, R, R] in [-1, 1] on the CPU, one image at a time, without
-// recording gradients and without changing any state of the generator.
+// any device. Runs one image at a time, without recording gradients and without changing
+// any state of the generator.
+GeneratorRun run_generator_full(LoadedGenerator& lg, const Tensor& input_m11);
+// The delivered image alone: [N, 3, R, R] in [-1, 1] on the CPU.
 Tensor run_generator(LoadedGenerator& lg, const Tensor& input_m11);
 
 }  // namespace maskoff::train

@@ -27,6 +27,11 @@ void for_each_option(Options& o, F&& f) {
   f("landmark_loss", o.landmark_loss);
   f("landmark_weights", o.landmark_weights);
   f("landmark_crop", o.landmark_crop);
+  f("predict_mask", o.predict_mask);
+  f("lambda_seg", o.lambda_seg);
+  f("clean_fraction", o.clean_fraction);
+  f("loss_on", o.loss_on);
+  f("upsample", o.upsample);
   f("resolution", o.resolution);
   f("ngf", o.ngf);
   f("ndf", o.ndf);
@@ -64,6 +69,9 @@ nlohmann::json TrainOptions::to_json() const {
 
 TrainOptions TrainOptions::from_json(const nlohmann::json& j) {
   TrainOptions o;
+  // Checkpoints from before the mask head hold the plain generator.
+  o.predict_mask = false;
+  o.clean_fraction = 0;
   // A key absent from an older checkpoint (on_nonfinite, say) keeps its default.
   for_each_option(o, [&](const char* key, auto& field) {
     if (j.contains(key)) j.at(key).get_to(field);
@@ -88,6 +96,11 @@ TrainChoices TrainOptions::validate() const {
   MASKOFF_CHECK(epochs >= 0 && epochs_decay >= 0 && epochs + epochs_decay > 0,
                 "--epochs and --epochs-decay must be non-negative with a positive sum");
   MASKOFF_CHECK(steps >= 0, "--steps must be non-negative, got " << steps);
+  c.upsample = parse_word<models::UpsampleKind>("--upsample", upsample, {"transpose", "resize"});
+  c.loss_on = parse_word<LossOn>("--loss-on", loss_on, {"composite", "raw"});
+  MASKOFF_CHECK(lambda_seg >= 0, "--lambda-seg must be non-negative, got " << lambda_seg);
+  MASKOFF_CHECK(clean_fraction >= 0 && clean_fraction <= 1,
+                "--clean-fraction must be in [0, 1], got " << clean_fraction);
   c.on_nonfinite = parse_word<OnNonFinite>("--on-nonfinite", on_nonfinite, {"stop", "skip"});
   MASKOFF_CHECK(max_nonfinite_skips >= 1,
                 "--max-nonfinite-skips must be at least 1, got " << max_nonfinite_skips);

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/pix2pix.h"
+
 namespace maskoff::train {
 
 // The word-valued options, parsed once by TrainOptions::validate() so that the training
@@ -15,10 +17,15 @@ namespace maskoff::train {
 enum class GanMode { vanilla, lsgan };
 enum class LandmarkLoss { none, cnn, dlib };
 enum class OnNonFinite { stop, skip };
+// With the mask head, what the image losses (L1, masked MSE, landmark) compare with the real
+// face: the composite m * G(x) + (1 - m) * x with the predicted soft mask m, or G(x) itself.
+enum class LossOn { composite, raw };
 struct TrainChoices {
   GanMode gan_mode = GanMode::vanilla;
   LandmarkLoss landmark_loss = LandmarkLoss::cnn;
   OnNonFinite on_nonfinite = OnNonFinite::stop;
+  models::UpsampleKind upsample = models::UpsampleKind::transpose;
+  LossOn loss_on = LossOn::composite;
 };
 
 struct TrainOptions {
@@ -39,6 +46,20 @@ struct TrainOptions {
   std::string landmark_weights;       // folder of the 68-point network's .npy files
   std::vector<double>
       landmark_crop;  // x0, y0, size (fractions of the side) fed to the network; empty: default
+
+  // The mask-aware generator: a fourth output channel, the logit of "covered by a mask",
+  // trained by binary cross-entropy against the dataset's mask (weight lambda_seg); the
+  // delivered image is the composite m * G(x) + (1 - m) * x, and the discriminator judges
+  // that composite. false: the paper's plain generator. A checkpoint written before this
+  // option existed holds the plain generator, and reads back as predict_mask false.
+  bool predict_mask = true;
+  double lambda_seg = 100;
+  // With the mask head: the share of training pairs shown unmasked (input = the real face,
+  // empty mask; train/batch.h's make_clean_pairs), so that a face without a mask is left
+  // alone. A checkpoint from before this option read it as 0.
+  double clean_fraction = 0.1;
+  std::string loss_on = "composite";   // composite | raw (see LossOn)
+  std::string upsample = "transpose";  // transpose | resize (see models::UpsampleKind)
 
   int64_t resolution = 256, ngf = 64, ndf = 64, n_layers_d = 3;
   bool dropout = true, jitter = true;

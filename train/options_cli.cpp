@@ -42,6 +42,28 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
                  "(default: the lower-centre crop measured best on FFHQ-aligned faces)")
       ->expected(3)
       ->delimiter(',');
+  app.add_flag("--predict-mask,!--no-predict-mask", o.predict_mask,
+               "the mask-aware generator: a fourth output predicts which pixels a mask covers, "
+               "and only those are replaced (--no-predict-mask: the paper's plain generator)")
+      ->capture_default_str();
+  app.add_option("--lambda-seg", o.lambda_seg, "weight of the mask head's cross-entropy")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--clean-fraction", o.clean_fraction,
+                 "with the mask head: share of training pairs shown without a mask (the real face "
+                 "as input, an empty mask), so that an unmasked face is left alone")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--loss-on", o.loss_on,
+                 "with the mask head, where the L1, masked MSE and landmark losses act: "
+                 "composite (the delivered image) or raw (the generator's own output)")
+      ->check(CLI::IsMember({"composite", "raw"}))
+      ->capture_default_str();
+  app.add_option("--upsample", o.upsample,
+                 "decoder upsampling: transpose (pix2pix's transposed convolution) or resize "
+                 "(nearest 2x, then a 3x3 convolution)")
+      ->check(CLI::IsMember({"transpose", "resize"}))
+      ->capture_default_str();
   app.add_option("--resolution", o.resolution,
                  "training size (power of two >= 32; U-Net depth follows)")
       ->capture_default_str();
@@ -85,6 +107,11 @@ void resume_settings(Keep&& keep, Change&& change) {
   keep("--lambda-l1", &TrainOptions::lambda_l1);
   keep("--lambda-mask", &TrainOptions::lambda_mask);
   keep("--lambda-landmark", &TrainOptions::lambda_landmark);
+  keep("--predict-mask", &TrainOptions::predict_mask);
+  keep("--lambda-seg", &TrainOptions::lambda_seg);
+  keep("--clean-fraction", &TrainOptions::clean_fraction);
+  keep("--loss-on", &TrainOptions::loss_on);
+  keep("--upsample", &TrainOptions::upsample);
   change("--data", &TrainOptions::data_dir);
   change("--out", &TrainOptions::out_dir);
   change("--epochs", &TrainOptions::epochs);

@@ -29,7 +29,8 @@ int jitter_load_size(int resolution) {
 }
 
 PairedDataset PairedDataset::load(const std::string& dir, const std::string& split, int resolution,
-                                  bool jitter, int64_t limit) {
+                                  bool jitter, int64_t limit,
+                                  const std::vector<std::string>& mask_types) {
   namespace fs = std::filesystem;
   MASKOFF_CHECK(resolution >= 8, "training resolution must be at least 8, got " << resolution);
   MASKOFF_CHECK(split == "train" || split == "test" || split == "all",
@@ -38,11 +39,18 @@ PairedDataset PairedDataset::load(const std::string& dir, const std::string& spl
   MASKOFF_CHECK(fs::is_regular_file(manifest),
                 "dataset " << dir << " has no manifest.csv (make one with make_masked_dataset)");
   std::vector<data::ManifestRow> rows;
+  auto wanted = [&](const std::string& type) {
+    return mask_types.empty() ||
+           std::find(mask_types.begin(), mask_types.end(), type) != mask_types.end();
+  };
   for (auto& r : data::read_manifest(manifest.string()))
-    if (split == "all" || r.split == split) rows.push_back(std::move(r));
+    if ((split == "all" || r.split == split) && wanted(r.mask_type)) rows.push_back(std::move(r));
   if (limit > 0 && static_cast<int64_t>(rows.size()) > limit) rows.resize(limit);
-  MASKOFF_CHECK(!rows.empty(),
-                "dataset " << dir << " has no '" << split << "' rows in " << manifest.string());
+  std::string types;
+  for (const std::string& t : mask_types) types += (types.empty() ? "" : ",") + t;
+  MASKOFF_CHECK(!rows.empty(), "dataset " << dir << " has no '" << split << "' rows"
+                                          << (types.empty() ? "" : " with mask type " + types)
+                                          << " in " << manifest.string());
 
   PairedDataset ds;
   ds.dir_ = dir;
@@ -59,6 +67,7 @@ PairedDataset PairedDataset::load(const std::string& dir, const std::string& spl
         Sample& s = ds.samples_[i];
         try {
           s.id = r.id;
+          s.mask_type = r.mask_type;
           const fs::path base(dir);
           data::Image masked = data::read_image((base / r.masked).string());
           data::Image real = data::read_image((base / r.real).string());

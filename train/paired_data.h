@@ -23,14 +23,18 @@ class PairedDataset {
   // Reads every manifest row whose split is `split` ("train", "test" or "all"), at most
   // `limit` rows (0 = all), each resized once to the jitter's load size (or straight to
   // `resolution` without jitter). Throws naming the dataset and the problem: no manifest,
-  // a missing or unreadable image, no rows in the split.
+  // a missing or unreadable image, no rows in the split. A non-empty `mask_types` keeps only
+  // the rows whose mask_type column is one of them (before `limit`).
   static PairedDataset load(const std::string& dir, const std::string& split, int resolution,
-                            bool jitter, int64_t limit = 0);
+                            bool jitter, int64_t limit = 0,
+                            const std::vector<std::string>& mask_types = {});
 
   size_t size() const { return samples_.size(); }
   int resolution() const { return resolution_; }
   int load_size() const { return load_size_; }
   const std::string& dir() const { return dir_; }
+  // The manifest's mask_type of pair i.
+  const std::string& mask_type(size_t i) const { return samples_.at(i).mask_type; }
 
   // Every pair's landmarks in aligned-face units ((pixel + 0.5) / side): the data of the
   // face-shape model remove_mask uses (data/face_shape.h).
@@ -41,7 +45,7 @@ class PairedDataset {
 
  private:
   struct Sample {
-    std::string id;
+    std::string id, mask_type;
     data::Image masked, real, mask;  // load_size x load_size; mask has 1 channel
     data::Landmarks landmarks;       // pixels of the load_size image
   };

@@ -12,14 +12,15 @@
 #include "losses/losses.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
+#include "train/mask_composite.h"
 
 namespace maskoff::train {
 
 std::vector<std::string> loss_names() {
-  return {"G_GAN", "G_L1", "G_mask", "G_landmark", "G_total", "D_real", "D_fake"};
+  return {"G_GAN", "G_L1", "G_mask", "G_landmark", "G_total", "D_real", "D_fake", "G_seg"};
 }
 std::vector<double> loss_values(const LossTerms& t) {
-  return {t.g_gan, t.g_l1, t.g_mask, t.g_landmark, t.g_total, t.d_real, t.d_fake};
+  return {t.g_gan, t.g_l1, t.g_mask, t.g_landmark, t.g_total, t.d_real, t.d_fake, t.g_seg};
 }
 int first_nonfinite_loss(const LossTerms& t) {
   const std::vector<double> values = loss_values(t);
@@ -90,6 +91,8 @@ Pix2Pix::Pix2Pix(const TrainOptions& opts, Device device, LandmarkDistanceFn dli
   gc.ngf = opts_.ngf;
   gc.dropout = opts_.dropout;
   gc.dropout_seed = opts_.seed * 0x9E3779B97F4A7C15ull + 1;
+  gc.mask_head = opts_.predict_mask;
+  gc.upsample = choices_.upsample;
   g_ = std::make_shared<models::UNetGenerator>(gc, init);
   models::PatchGANConfig dc;
   dc.ndf = opts_.ndf;
@@ -198,11 +201,20 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   // The batch-norm statistics this step will move, kept to put back if its update is held.
   const std::vector<Tensor> saved_g = skip_nonfinite_ ? clone_buffers(*g_) : std::vector<Tensor>{};
   const std::vector<Tensor> saved_d = skip_nonfinite_ ? clone_buffers(*d_) : std::vector<Tensor>{};
-  const Tensor fake = g_->forward(a);
+  // The generator's image; with the mask head, the delivered image is the composite with the
+  // predicted soft mask, and the image losses act on it or on the raw output (--loss-on).
+  const GeneratorSplit out = split_generator_output(g_->forward(a), opts_.predict_mask);
+  Tensor fake = out.image, judged = out.image;
+  if (opts_.predict_mask) {
+    judged = composite(
+        out.image, a,
+        soft_delivered_mask(sigmoid(out.logit), mask_edge_for_resolution(opts_.resolution)));
+    if (choices_.loss_on == LossOn::composite) fake = judged;
+  }
 
   // Discriminator: the fake is detached, so only D learns from this loss.
   opt_d_->zero_grad();
-  const Tensor d_fake = gan_loss(d_->forward(concat_channels({a, fake.detach()})), false);
+  const Tensor d_fake = gan_loss(d_->forward(concat_channels({a, judged.detach()})), false);
   const Tensor d_real = gan_loss(d_->forward(concat_channels({a, b})), true);
   const Tensor d_loss = mul_scalar(add(d_fake, d_real), 0.5);
   d_loss.backward();
@@ -211,7 +223,7 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   // Generator, through the just-updated D, whose parameters take no gradient here.
   set_requires_grad(*d_, false);
   opt_g_->zero_grad();
-  const Tensor g_gan = gan_loss(d_->forward(concat_channels({a, fake})), true);
+  const Tensor g_gan = gan_loss(d_->forward(concat_channels({a, judged})), true);
   const Tensor g_l1 = l1_loss(fake, b);
   Tensor total = add(g_gan, mul_scalar(g_l1, opts_.lambda_l1));
   // Every reported value stays on the device until the step's end, then comes back in one
@@ -219,8 +231,14 @@ LossTerms Pix2Pix::train_step(const PairedBatch& batch) {
   // it is computed would stall the host several times per step instead of once.
   std::vector<std::pair<Tensor, double*>> report = {
       {d_fake, &t.d_fake}, {d_real, &t.d_real}, {g_gan, &t.g_gan}, {g_l1, &t.g_l1}};
+  const Tensor mask = batch.mask.to(device_);
+  if (opts_.predict_mask) {
+    const Tensor g_seg = bce_with_logits(out.logit, mask);
+    total = add(total, mul_scalar(g_seg, opts_.lambda_seg));
+    report.push_back({g_seg, &t.g_seg});
+  }
   if (opts_.lambda_mask != 0) {
-    const Tensor g_mask = masked_mse_loss(fake, b, batch.mask.to(device_));
+    const Tensor g_mask = masked_mse_loss(fake, b, mask);
     total = add(total, mul_scalar(g_mask, opts_.lambda_mask));
     report.push_back({g_mask, &t.g_mask});
   }

@@ -2,6 +2,10 @@
 //   D:  0.5 * (GAN(D(x, G(x)), fake) + GAN(D(x, y), real))
 //   G:  GAN(D(x, G(x)), real) + l1 * |G(x) - y|  + mask * MSE inside the mask
 //       + landmark * mean distance between the 68 landmarks of G(x) and of y
+// With the mask head (TrainOptions::predict_mask) G also predicts a mask logit s, trained by
+// seg * BCE(s, the dataset's mask); D judges the composite c = m G(x) + (1 - m) x with
+// m = sigmoid(s), and the L1, masked-MSE and landmark terms compare c (--loss-on composite,
+// the default) or G(x) (raw) with y.
 // The landmark term is either the differentiable 68-point network (cnn) or dlib's
 // predictor on the generated image (dlib: computed and reported, but it carries no
 // gradient, as dlib's regression trees are not differentiable).
@@ -28,6 +32,7 @@ namespace maskoff::train {
 struct LossTerms {
   double g_gan = 0, g_l1 = 0, g_mask = 0, g_landmark = 0, g_total = 0;
   double d_real = 0, d_fake = 0;
+  double g_seg = 0;  // the mask head's cross-entropy (0 without a mask head)
 };
 // Column names for train_log.csv, in the order loss_values() gives them.
 std::vector<std::string> loss_names();
@@ -78,9 +83,9 @@ class Pix2Pix {
   void set_grad_hook(GradHook hook) { grad_hook_ = std::move(hook); }
   void set_lr(double lr);
 
-  // The generator's output as pix2pix shows it at test time (batch statistics, dropout on),
-  // one image at a time, leaving every piece of training state (running statistics, dropout
-  // streams) exactly as it was.
+  // The generator's output as pix2pix shows it at test time (batch statistics, dropout on;
+  // with the mask head, the image channels and then the mask logit), one image at a time, leaving
+  // every piece of training state (running statistics, dropout streams) exactly as it was.
   Tensor generate(const Tensor& input);
 
   // Weights, buffers, optimiser state and dropout streams, under names "G/...", "D/...",
@@ -93,6 +98,7 @@ class Pix2Pix {
   Adam& opt_g() { return *opt_g_; }
   Adam& opt_d() { return *opt_d_; }
   Device device() const { return device_; }
+  const TrainOptions& options() const { return opts_; }
 
  private:
   Tensor gan_loss(const Tensor& logits, bool real) const;

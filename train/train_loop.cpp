@@ -8,8 +8,10 @@
 #include <numeric>
 #include <sstream>
 
+#include "autograd/node.h"
 #include "data/dataset_writer.h"
 #include "data/image.h"
+#include "layers/elementwise.h"
 #include "layers/shape_ops.h"
 #include "tensor/backend.h"
 #include "tensor/error.h"
@@ -19,6 +21,7 @@
 #include "train/device.h"
 #include "train/dlib_landmarks.h"
 #include "train/inference.h"
+#include "train/mask_composite.h"
 #include "train/progress.h"
 
 namespace maskoff::train {
@@ -79,13 +82,24 @@ void write_samples(Pix2Pix& model, const PairedDataset& samples, const std::stri
   std::vector<size_t> idx(samples.size());
   std::iota(idx.begin(), idx.end(), 0);
   const PairedBatch b = samples.batch(idx, 0, 0);
-  const Tensor fake = model.generate(b.input).cpu();
+  // input | output | real; with the mask head the output is the delivered composite, and the
+  // delivered mask (white = replaced) comes before the real face.
+  const bool head = model.options().predict_mask;
+  const GeneratorSplit out = split_generator_output(model.generate(b.input).cpu(), head);
+  Tensor fake = out.image, shown_mask;
+  if (head) {
+    autograd::NoGradGuard no_grad;
+    const Tensor m = delivered_mask(out.logit, mask_edge_for_resolution(samples.resolution()));
+    fake = composite(out.image, b.input, m);
+    shown_mask = add_scalar(mul_scalar(concat_channels({m, m, m}), 2.0), -1.0);
+  }
   std::vector<std::vector<data::Image>> rows;
   for (size_t n = 0; n < idx.size(); ++n) {
     const int64_t i = static_cast<int64_t>(n);
     rows.push_back({data::tensor_to_image(slice(b.input, 0, i, i + 1)),
-                    data::tensor_to_image(slice(fake, 0, i, i + 1)),
-                    data::tensor_to_image(slice(b.target, 0, i, i + 1))});
+                    data::tensor_to_image(slice(fake, 0, i, i + 1))});
+    if (head) rows.back().push_back(data::tensor_to_image(slice(shown_mask, 0, i, i + 1)));
+    rows.back().push_back(data::tensor_to_image(slice(b.target, 0, i, i + 1)));
   }
   const data::Image sheet = data::make_contact_sheet(rows, samples.resolution(), 2);
   const fs::path dir = fs::path(out_dir) / "samples";
@@ -171,7 +185,11 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
       << "\n  G " << model.generator().num_parameters() << " parameters, D "
       << model.discriminator().num_parameters() << " parameters; losses: " << opts.gan_mode
       << " GAN + " << opts.lambda_l1 << " L1 + " << opts.lambda_mask << " masked MSE + "
-      << opts.lambda_landmark << " landmark (" << opts.landmark_loss << ")\n"
+      << opts.lambda_landmark << " landmark (" << opts.landmark_loss << ")"
+      << (opts.predict_mask ? " on the " + opts.loss_on + " + " + number_text(opts.lambda_seg) +
+                                  " mask BCE; the mask-aware generator"
+                            : "; the plain generator")
+      << (opts.upsample == "resize" ? ", resize-conv decoder" : "") << "\n"
       << "  " << (step > 0 ? "resuming at step " + std::to_string(step) + ", " : "") << total
       << " steps (" << steps_per_epoch << " per epoch, batch " << B << ")\n";
 
@@ -264,8 +282,11 @@ RunResult run_training(const TrainOptions& opts_in, const RunControl& ctl) {
     return idx;
   };
   auto prefetch = [&](int64_t s) {
-    return std::async(std::launch::async, [&train, idx = indices_for(s), seed = opts.seed, s] {
-      return train.batch(idx, seed, static_cast<uint64_t>(s));
+    return std::async(std::launch::async, [&train, idx = indices_for(s), seed = opts.seed, s,
+                                           clean = opts.predict_mask ? opts.clean_fraction : 0.0] {
+      PairedBatch b = train.batch(idx, seed, static_cast<uint64_t>(s));
+      make_clean_pairs(b, clean, seed, static_cast<uint64_t>(s));
+      return b;
     });
   };
   std::future<PairedBatch> next;

@@ -490,16 +490,21 @@ TEST(DatasetTool, ExistingDatasetNeedsOverwrite) {
   EXPECT_EQ(build_masked_dataset(o).faces_written, 1);
 }
 
+// A folder dir/in holding two of dlib's example photos, one face each.
+std::string two_photos(const TempDir& dir) {
+  const std::string in = dir / "in";
+  fs::create_directories(in);
+  fs::copy_file(kDlibExamples + "/johns/John_Simm/000288_00470387.jpg", in + "/a.jpg");
+  fs::copy_file(kDlibExamples + "/johns/John_Salley/000179_02159509.jpg", in + "/b.jpg");
+  return in;
+}
+
 // The command-line program itself, when it has been built next to the tests.
 TEST(DatasetTool, CommandLine) {
   const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset";
   if (!fs::exists(exe)) GTEST_SKIP() << exe << " not built (make make_masked_dataset)";
   TempDir dir;
-  const std::string in = dir / "in";
-  fs::create_directories(in);
-  fs::copy_file(kDlibExamples + "/johns/John_Simm/000288_00470387.jpg", in + "/a.jpg");
-  fs::copy_file(kDlibExamples + "/johns/John_Salley/000179_02159509.jpg", in + "/b.jpg");
-  const std::string log = dir / "log.txt";
+  const std::string in = two_photos(dir), log = dir / "log.txt";
   std::string cmd = exe + " --input " + in + " --output " + (dir / "out") +
                     " --size 96 --mask-types cloth,N95 --seed 3 --threads 2 --contact-rows 2 > " +
                     log + " 2>&1";
@@ -540,11 +545,7 @@ TEST(DatasetTool, CommandLineMaskTypesWithProcedural) {
   const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/make_masked_dataset";
   if (!fs::exists(exe)) GTEST_SKIP() << exe << " not built (make make_masked_dataset)";
   TempDir dir;
-  const std::string in = dir / "in";
-  fs::create_directories(in);
-  fs::copy_file(kDlibExamples + "/johns/John_Simm/000288_00470387.jpg", in + "/a.jpg");
-  fs::copy_file(kDlibExamples + "/johns/John_Salley/000179_02159509.jpg", in + "/b.jpg");
-  const std::string log = dir / "log.txt";
+  const std::string in = two_photos(dir), log = dir / "log.txt";
   auto run = [&](const std::string& types, const std::string& out) {
     const std::string cmd = exe + " --input " + in + " --output " + (dir / out) +
                             " --size 64 --contact-rows 0 --threads 1 --mask-types " + types +

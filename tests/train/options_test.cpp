@@ -61,6 +61,50 @@ TEST(TrainOptions, ValidateParsesTheWordValuedOptions) {
   }
 }
 
+TEST(TrainOptions, TheMaskAwareGeneratorIsTheDefaultAndOldCheckpointsReadAsPlain) {
+  TrainOptions o;
+  EXPECT_TRUE(o.predict_mask);
+  TrainChoices c = o.validate();
+  EXPECT_EQ(c.upsample, models::UpsampleKind::transpose);
+  EXPECT_EQ(c.loss_on, LossOn::composite);
+  o.upsample = "resize";
+  o.loss_on = "raw";
+  o.predict_mask = false;
+  c = o.validate();
+  EXPECT_EQ(c.upsample, models::UpsampleKind::resize);
+  EXPECT_EQ(c.loss_on, LossOn::raw);
+  // The JSON form keeps every one of them.
+  const TrainOptions back = TrainOptions::from_json(o.to_json());
+  EXPECT_FALSE(back.predict_mask);
+  EXPECT_EQ(back.upsample, "resize");
+  EXPECT_EQ(back.loss_on, "raw");
+  // A checkpoint's options written before the mask head existed: the plain generator.
+  nlohmann::json old = TrainOptions().to_json();
+  for (const char* key : {"predict_mask", "lambda_seg", "loss_on", "upsample", "clean_fraction"})
+    old.erase(key);
+  const TrainOptions from_old = TrainOptions::from_json(old);
+  EXPECT_FALSE(from_old.predict_mask);
+  EXPECT_EQ(from_old.clean_fraction, 0.0);
+  EXPECT_EQ(from_old.upsample, "transpose");
+  // Words and weights are checked.
+  o.upsample = "bilinear";
+  EXPECT_THROW(o.validate(), Error);
+  o.upsample = "transpose";
+  o.loss_on = "both";
+  EXPECT_THROW(o.validate(), Error);
+  o.loss_on = "composite";
+  o.lambda_seg = -1;
+  EXPECT_THROW(o.validate(), Error);
+  // The command line: --no-predict-mask, and a resumed run keeps the variant.
+  Parsed p("--no-predict-mask --upsample resize --lambda-seg 5");
+  EXPECT_FALSE(p.o.predict_mask);
+  EXPECT_EQ(p.o.upsample, "resize");
+  EXPECT_EQ(p.o.lambda_seg, 5);
+  TrainOptions saved;
+  Parsed differs("--no-predict-mask");
+  EXPECT_THROW(resumed_options(differs.app, differs.o, saved, "x.ckpt"), Error);
+}
+
 TEST(TrainOptions, AResumedRunKeepsItsSettingsAndTakesTheScheduleFromTheCommandLine) {
   const TrainOptions saved = checkpointed();
   Parsed cli("--epochs 9 --device auto --out out/new --resolution 64 --lr 0.5");

@@ -21,6 +21,7 @@
 #include "tensor/random.h"
 #include "train/checkpoint.h"
 #include "train/inference.h"
+#include "train/mask_composite.h"
 #include "train/pix2pix.h"
 
 using maskoff::Error;
@@ -69,18 +70,43 @@ const std::string& dataset() {
   return dir;
 }
 
-// A 32x32 generator trained for two steps by train_pix2pix.
-std::string tiny_checkpoint(bool dropout) {
-  const std::string out = (scratch() / (dropout ? "ckpt_dropout" : "ckpt_plain")).string();
+// A 32x32 generator trained for two steps by train_pix2pix: the paper's plain generator, or
+// with `mask_head` the mask-aware one.
+std::string tiny_checkpoint(bool dropout, bool mask_head = false) {
+  const std::string out = (scratch() / ((dropout ? "ckpt_dropout" : "ckpt_plain") +
+                                        std::string(mask_head ? "_head" : "")))
+                              .string();
   if (!fs::exists(out + "/latest.ckpt")) {
     const std::string cmd =
         kBin + "/train_pix2pix --data " + dataset() + " --out " + out +
         " --resolution 32 --ngf 8 --ndf 8 --landmark-loss none --lambda-mask 10 --device cpu "
         "--steps 2 --sample-every 0 --save-every 0 --threads 1" +
-        (dropout ? "" : " --no-dropout") + " > " + out + ".log 2>&1";
+        (dropout ? "" : " --no-dropout") + (mask_head ? "" : " --no-predict-mask") + " > " + out +
+        ".log 2>&1";
     EXPECT_EQ(run(cmd), 0) << cmd;
   }
   return out + "/latest.ckpt";
+}
+
+// The mask-aware tiny checkpoint with its mask logit pinned near `bias` everywhere (the
+// outermost layer's bias of the logit channel): +50 predicts a mask over every pixel, -50
+// none.
+std::string pinned_mask_checkpoint(double bias) {
+  const std::string path = (scratch() / ("pinned_" + std::to_string(int(bias)) + ".ckpt")).string();
+  if (fs::exists(path)) return path;
+  const tr::Checkpoint src = tr::read_checkpoint(tiny_checkpoint(false, true));
+  tr::Checkpoint ck;
+  ck.meta = src.meta;
+  for (const auto& [name, t] : src.tensors) {
+    Tensor copy = t.clone();
+    if (name == "G/model.model.3.bias") {
+      EXPECT_EQ(copy.numel(), 4);
+      copy.data<float>()[3] = static_cast<float>(bias);
+    }
+    ck.add(name, copy);
+  }
+  tr::write_checkpoint(path, ck);
+  return path;
 }
 
 std::vector<std::string> read_lines(const std::string& path) {
@@ -103,6 +129,29 @@ std::vector<std::string> split_csv(const std::string& line) {
   for (std::string f; std::getline(ss, f, ',');) out.push_back(f);
   if (!line.empty() && line.back() == ',') out.push_back("");
   return out;
+}
+
+// Two 32x32 RGB images in [-1, 1].
+Tensor random_inputs(uint64_t seed) {
+  maskoff::Generator g(seed);
+  return maskoff::rand({2, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
+}
+
+// The generator's output on x as training shows it: the full Pix2Pix state of the checkpoint,
+// train mode (batch statistics).
+Tensor training_generate(const std::string& ckpt, const Tensor& x) {
+  const tr::Checkpoint ck = tr::read_checkpoint(ckpt);
+  tr::Pix2Pix model(tr::TrainOptions::from_json(ck.meta.at("options")), maskoff::Device::cpu());
+  model.load_state(ck);
+  return model.generate(x);
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+  return worst;
 }
 
 bool lpips_weights_present() {
@@ -128,20 +177,11 @@ TEST(ToolsInference, MatchesTheTrainingGeneratorWithoutDropout) {
   EXPECT_NEAR(le.y, 0.475, 0.03);
 
   // Training's own path: the full Pix2Pix state, train mode (batch statistics).
-  const tr::Checkpoint ck = tr::read_checkpoint(ckpt);
-  tr::Pix2Pix model(tr::TrainOptions::from_json(ck.meta.at("options")), maskoff::Device::cpu());
-  model.load_state(ck);
-  maskoff::Generator g(5);
-  const Tensor x =
-      maskoff::rand({2, 3, 32, 32}, g, maskoff::DType::F32, maskoff::Device::cpu(), -1.0, 1.0);
-  const auto want = model.generate(x).to_vector<float>();
+  const Tensor x = random_inputs(5);
+  const auto want = training_generate(ckpt, x).to_vector<float>();
   const Tensor got = tr::run_generator(lg, x);
   ASSERT_EQ(got.shape(), (maskoff::Shape{2, 3, 32, 32}));
-  const auto gv = got.to_vector<float>();
-  double worst = 0;
-  for (size_t i = 0; i < gv.size(); ++i)
-    worst = std::max(worst, double(std::fabs(gv[i] - want[i])));
-  EXPECT_LT(worst, 1e-6);
+  EXPECT_LT(max_abs_diff(got.to_vector<float>(), want), 1e-6);
 }
 
 TEST(ToolsInference, DeterministicWithDropoutAndLeavesNoTrace) {
@@ -166,6 +206,58 @@ TEST(ToolsInference, DeterministicWithDropoutAndLeavesNoTrace) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("[1, 3, 64, 64]"), std::string::npos) << e.what();
   }
+}
+
+TEST(ToolsInference, MaskHeadDeliversTheCompositeWithTheDeliveredMask) {
+  const std::string ckpt = tiny_checkpoint(false, true);
+  tr::LoadedGenerator lg = tr::load_generator(ckpt, maskoff::Device::cpu());
+  ASSERT_TRUE(lg.mask_head);
+  const Tensor x = random_inputs(8);
+  const Tensor want = training_generate(ckpt, x);
+  ASSERT_EQ(want.shape(), (maskoff::Shape{2, 4, 32, 32}));
+  const tr::GeneratorRun run = tr::run_generator_full(lg, x);
+  EXPECT_LT(
+      max_abs_diff(run.raw.to_vector<float>(), maskoff::slice(want, 1, 0, 3).to_vector<float>()),
+      1e-6);
+  EXPECT_LT(
+      max_abs_diff(run.logit.to_vector<float>(), maskoff::slice(want, 1, 3, 4).to_vector<float>()),
+      1e-6);
+  EXPECT_EQ(run.mask.to_vector<float>(), tr::delivered_mask(run.logit, lg.edge).to_vector<float>());
+  // The delivered image: the raw output where the mask weight is 1, the input itself where it
+  // is 0, and the blend between.
+  const auto d = run.delivered.to_vector<float>(), r = run.raw.to_vector<float>(),
+             in = x.to_vector<float>(), m = run.mask.to_vector<float>();
+  int64_t ones = 0, zeros = 0;
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t i = 0; i < 32 * 32; ++i) {
+        const size_t k = (n * 3 + c) * 1024 + i;
+        const float w = m[n * 1024 + i];
+        if (w == 0) {
+          ASSERT_EQ(d[k], in[k]);
+          ++zeros;
+        }
+        if (w == 1) {
+          ASSERT_NEAR(d[k], r[k], 1e-6);  // input + (raw - input) in float
+          ++ones;
+        }
+        ASSERT_NEAR(d[k], in[k] + w * (r[k] - in[k]), 1e-6);
+      }
+  EXPECT_GT(zeros + ones, 0);
+  // The same checkpoint without the mask head's options (as written before they existed) is a
+  // plain generator: a checkpoint of the plain one loads so.
+  tr::Checkpoint old = tr::read_checkpoint(tiny_checkpoint(false));
+  for (const char* key : {"predict_mask", "lambda_seg", "loss_on", "upsample", "clean_fraction"})
+    old.meta["options"].erase(key);
+  TempDir tmp;
+  tr::write_checkpoint(tmp / "old.ckpt", old);
+  tr::LoadedGenerator plain = tr::load_generator(tmp / "old.ckpt", maskoff::Device::cpu());
+  EXPECT_FALSE(plain.mask_head);
+  const tr::GeneratorRun prun = tr::run_generator_full(plain, x);
+  EXPECT_FALSE(prun.logit.defined());
+  EXPECT_EQ(prun.delivered.to_vector<float>(), prun.raw.to_vector<float>());
+  tr::LoadedGenerator same = tr::load_generator(tiny_checkpoint(false), maskoff::Device::cpu());
+  EXPECT_EQ(prun.raw.to_vector<float>(), tr::run_generator(same, x).to_vector<float>());
 }
 
 TEST(ToolsInference, BadCheckpointsNameTheFile) {
@@ -265,9 +357,11 @@ TEST(ToolsEvaluate, IdenticalPairsScorePerfectlyAndOnePixelCounts) {
             0);
   const auto lines = read_lines(diff + "/metrics.csv");
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0], "id,mse,psnr,ssim,lpips,ssim_mask,lpips_mask,nme,nme_mouth");
+  EXPECT_EQ(lines[0],
+            "id,mse,psnr,ssim,lpips,ssim_mask,lpips_mask,nme,nme_mouth,mse_raw,psnr_raw,ssim_raw,"
+            "lpips_raw,mask_iou,changed_outside");
   const auto first = split_csv(lines[1]);
-  ASSERT_EQ(first.size(), 9u) << lines[1];
+  ASSERT_EQ(first.size(), 15u) << lines[1];
   EXPECT_EQ(first[0], names[0]);
   EXPECT_NEAR(std::stod(first[1]), want_mse, want_mse * 1e-5);
   EXPECT_NEAR(std::stod(first[2]), 10 * std::log10(1 / want_mse), 1e-4);
@@ -359,6 +453,122 @@ TEST(ToolsRemoveMask, ChangesOnlyTheLowerFaces) {
   for (const auto& l : log)
     face_lines += l.rfind("face ", 0) == 0 && l.find(" ms ") != std::string::npos;
   EXPECT_EQ(face_lines, static_cast<int>(faces.size()));
+}
+
+TEST(ToolsEvaluate, MaskHeadScoresTheDeliveredAndTheRawImageAndTheMask) {
+  TempDir tmp;
+  // All mask: the delivered image is the raw output; no mask: it is the input.
+  for (const double bias : {50.0, -50.0}) {
+    const std::string out = tmp / (bias > 0 ? "all" : "none");
+    const std::string cmd = kBin + "/evaluate --checkpoint " + pinned_mask_checkpoint(bias) +
+                            " --data " + dataset() +
+                            " --split all --limit 5 --report-images 2 --device cpu --out " + out +
+                            " > " + out + ".log 2>&1";
+    ASSERT_EQ(run(cmd), 0) << cmd << "\n" << read_lines(out + ".log").back();
+    const json j = read_json(out + "/metrics.json");
+    EXPECT_EQ(j["settings"]["mask_head"], true);
+    for (const char* m : {"mse_raw", "psnr_raw", "ssim_raw", "mask_iou", "changed_outside"})
+      EXPECT_EQ(j[m]["n"], 5) << m;
+    EXPECT_EQ(j["changed_outside"]["mean"].get<double>(), 0.0);
+    if (bias > 0) {
+      EXPECT_NEAR(j["mse"]["mean"].get<double>(), j["mse_raw"]["mean"].get<double>(), 1e-9);
+      // The IoU of a full mask is the true mask's share of the image.
+      EXPECT_GT(j["mask_iou"]["mean"].get<double>(), 0.05);
+      EXPECT_LT(j["mask_iou"]["mean"].get<double>(), 0.6);
+    } else {
+      EXPECT_EQ(j["mask_iou"]["mean"].get<double>(), 0.0);
+      EXPECT_GT(std::fabs(j["mse"]["mean"].get<double>() - j["mse_raw"]["mean"].get<double>()),
+                1e-4);
+    }
+    std::ifstream html(out + "/report.html");
+    const std::string page((std::istreambuf_iterator<char>(html)),
+                           std::istreambuf_iterator<char>());
+    EXPECT_NE(page.find("images/0001_mask.png"), std::string::npos);
+    EXPECT_TRUE(fs::exists(out + "/images/0001_raw.png"));
+  }
+  // With no mask predicted the output is the masked input itself: its error against the real
+  // face is what the mask hides.
+  const auto rows = read_lines(tmp / "none/metrics.csv");
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(split_csv(rows[0]).back(), "changed_outside");
+
+  // --mask-types keeps only the rows of those types.
+  std::string type;
+  for (const auto& line : read_lines(dataset() + "/manifest.csv"))
+    if (line.rfind("id,", 0) != 0) {
+      type = split_csv(line)[3];
+      break;
+    }
+  int64_t of_type = 0;
+  for (const auto& line : read_lines(dataset() + "/manifest.csv"))
+    of_type += line.rfind("id,", 0) != 0 && split_csv(line)[3] == type;
+  const std::string out = tmp / "typed";
+  const std::string cmd = kBin + "/evaluate --checkpoint " + pinned_mask_checkpoint(50) +
+                          " --data " + dataset() + " --split all --mask-types " + type +
+                          " --device cpu --out " + out + " > " + out + ".log 2>&1";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  EXPECT_EQ(read_json(out + "/metrics.json")["count"], of_type);
+  EXPECT_EQ(run(kBin + "/evaluate --checkpoint " + pinned_mask_checkpoint(50) + " --data " +
+                dataset() + " --split all --mask-types nosuchtype --device cpu --out " + out +
+                " > " + out + ".log 2>&1"),
+            1);
+  EXPECT_NE(read_lines(out + ".log").back().find("nosuchtype"), std::string::npos);
+}
+
+TEST(ToolsRemoveMask, AFaceWithNoPredictedMaskIsLeftUnchanged) {
+  TempDir tmp;
+  const auto photos = dt::dlib_example_photos();
+  ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
+  const std::string photo = photos[0], out = tmp / "out.png";
+  const std::string cmd = kBin + "/remove_mask --checkpoint " + pinned_mask_checkpoint(-50) +
+                          " --input " + photo + " --output " + out + " --device cpu > " +
+                          tmp / "log.txt 2>&1";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  const dt::Image before = dt::read_image(photo), after = dt::read_image(out);
+  EXPECT_EQ(after.pixels, before.pixels);
+  int unchanged = 0;
+  for (const auto& l : read_lines(tmp / "log.txt"))
+    unchanged += l.find("no mask on it, left unchanged") != std::string::npos;
+  EXPECT_GT(unchanged, 0);
+}
+
+TEST(ToolsRemoveMask, PastesThePredictedMaskWithinTheLowerFace) {
+  TempDir tmp;
+  const auto photos = dt::dlib_example_photos();
+  ASSERT_FALSE(photos.empty()) << "dlib's example photos are missing";
+  const std::string photo = photos[0];
+  // A mask predicted over the whole aligned face is cut to the lower face grown by
+  // --mask-limit: a larger limit changes more pixels, none far from the faces.
+  int64_t changed[2] = {0, 0};
+  const double limits[2] = {0.0, 0.15};
+  const dt::Image before = dt::read_image(photo);
+  dt::FaceAnalyzer fa;
+  const auto faces = fa.detect(before);
+  ASSERT_FALSE(faces.empty());
+  for (int k = 0; k < 2; ++k) {
+    const std::string out = tmp / ("out" + std::to_string(k) + ".png");
+    const std::string cmd = kBin + "/remove_mask --checkpoint " + pinned_mask_checkpoint(50) +
+                            " --input " + photo + " --output " + out + " --mask-limit " +
+                            std::to_string(limits[k]) + " --device cpu > " + tmp / "log.txt 2>&1";
+    ASSERT_EQ(run(cmd), 0) << cmd;
+    const dt::Image after = dt::read_image(out);
+    for (int y = 0; y < before.height; ++y)
+      for (int x = 0; x < before.width; ++x) {
+        bool diff = false;
+        for (int c = 0; c < 3; ++c) diff = diff || before.at(x, y, c) != after.at(x, y, c);
+        if (!diff) continue;
+        ++changed[k];
+        bool near = false;
+        for (const auto& b : faces) {
+          const int mx = (b.right - b.left) * 3 / 10, my = (b.bottom - b.top) * 3 / 10;
+          near = near ||
+                 (x >= b.left - mx && x <= b.right + mx && y >= b.top - my && y <= b.bottom + my);
+        }
+        ASSERT_TRUE(near) << x << "," << y;
+      }
+  }
+  EXPECT_GT(changed[0], 50 * static_cast<int64_t>(faces.size()));
+  EXPECT_GT(changed[1], changed[0]);
 }
 
 TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
