@@ -91,11 +91,11 @@ GeneratorRun run_generator_full(LoadedGenerator& lg, const Tensor& input_m11) {
                     << R << ", " << R << "] at the generator's resolution, got "
                     << shape_str(x.shape()));
   autograd::NoGradGuard no_grad;
-  x = x.to(lg.device);
+  const Tensor x_cpu = x.cpu(), x_dev = x.to(lg.device);  // the composite is made on the CPU
   std::vector<Tensor> outs;
   // One at a time: batch statistics over several images would mix them.
-  for (int64_t n = 0; n < x.size(0); ++n)
-    outs.push_back(lg.g->forward(slice(x, 0, n, n + 1)).cpu());
+  for (int64_t n = 0; n < x_dev.size(0); ++n)
+    outs.push_back(lg.g->forward(slice(x_dev, 0, n, n + 1)).cpu());
   const GeneratorSplit split =
       split_generator_output(outs.size() == 1 ? outs[0] : concat(outs, 0), lg.mask_head);
   GeneratorRun run;
@@ -104,7 +104,7 @@ GeneratorRun run_generator_full(LoadedGenerator& lg, const Tensor& input_m11) {
   if (lg.mask_head) {
     run.logit = split.logit;
     run.mask = delivered_mask(split.logit, lg.edge);
-    run.delivered = composite(split.image, x.cpu(), run.mask);
+    run.delivered = composite(split.image, x_cpu, run.mask);
   }
   return run;
 }
