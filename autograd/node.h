@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/noncopyable.h"
 #include "tensor/tensor.h"
 
 namespace maskoff {
@@ -40,12 +41,10 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
 
 // Grad mode: a thread-local switch. While disabled, ops record nothing.
 bool grad_enabled();
-class NoGradGuard {
+class NoGradGuard : NonCopyable {
  public:
   NoGradGuard();
   ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
 
  private:
   bool prev_;

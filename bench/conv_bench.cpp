@@ -10,22 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "bench/conv_layers.h"
 #include "layers/cpu/conv.h"
 #include "tensor/random.h"
 
+namespace maskoff::bench {
 namespace {
 
-using maskoff::bench::geom;
-using maskoff::bench::kLayers;
-using maskoff::bench::kPasses;
-using maskoff::bench::Layer;
-using maskoff::bench::Pass;
-using maskoff::cpu::ConvGeom;
+using cpu::ConvGeom;
 
 std::vector<float> random_vector(int64_t n, uint64_t seed) {
   std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = maskoff::rng_uniform(seed, i) - 0.5f;
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = rng_uniform(seed, i) - 0.5f;
   return v;
 }
 
@@ -49,13 +46,13 @@ void bm_conv(benchmark::State& state, const Layer& l, Pass pass) {
   auto run = [&] {
     switch (kernel) {
       case kFwd:
-        maskoff::cpu::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
+        cpu::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
         break;
       case kBwdData:
-        maskoff::cpu::conv2d_backward_data(g, w.data(), y.data(), x.data());
+        cpu::conv2d_backward_data(g, w.data(), y.data(), x.data());
         break;
       case kBwdWeight:
-        maskoff::cpu::conv2d_backward_weight(g, x.data(), y.data(), dw.data());
+        cpu::conv2d_backward_weight(g, x.data(), y.data(), dw.data());
         break;
     }
   };
@@ -70,23 +67,20 @@ void bm_conv(benchmark::State& state, const Layer& l, Pass pass) {
 }
 
 }  // namespace
+}  // namespace maskoff::bench
 
 int main(int argc, char** argv) {
+  using namespace maskoff::bench;
   for (const Layer& l : kLayers) {
     for (const auto& p : kPasses) {
       std::string name = std::string("BM_") + (l.transposed ? "ConvTranspose2d" : "Conv2d") +
                          p.name + "/" + l.name;
       const Layer* lp = &l;
       const Pass pass = p.pass;
-      benchmark::RegisterBenchmark(name.c_str(),
-                                   [lp, pass](benchmark::State& st) { bm_conv(st, *lp, pass); })
-          ->UseRealTime()
-          ->MinTime(0.1)
-          ->Unit(benchmark::kMillisecond);
+      register_wall_clock(
+          name, [lp, pass](benchmark::State& st) { bm_conv(st, *lp, pass); }, 0.1,
+          benchmark::kMillisecond);
     }
   }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_registered_benchmarks(argc, argv);
 }

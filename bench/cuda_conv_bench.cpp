@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "bench/bench_main.h"
 #include "bench/conv_layers.h"
 #include "bench/cuda_bench_util.h"
 #include "layers/cpu/conv.h"
@@ -21,18 +22,13 @@
 #include "tensor/tensor.h"
 #endif
 
+namespace maskoff::bench {
 namespace {
 
-using maskoff::bench::geom;
-using maskoff::bench::kLayers;
-using maskoff::bench::kPasses;
-using maskoff::bench::Layer;
-using maskoff::bench::Pass;
-using maskoff::cpu::ConvGeom;
+using cpu::ConvGeom;
 
 void bm_conv(benchmark::State& st, const Layer& l, Pass pass, bool tf32) {
 #ifdef MASKOFF_WITH_CUDA
-  using namespace maskoff;
   if (!bench::have_gpu(st)) return;
   const bool prev = backend::tf32();
   backend::set_tf32(tf32);
@@ -68,8 +64,10 @@ void bm_conv(benchmark::State& st, const Layer& l, Pass pass, bool tf32) {
 }
 
 }  // namespace
+}  // namespace maskoff::bench
 
 int main(int argc, char** argv) {
+  using namespace maskoff::bench;
   for (bool tf32 : {false, true}) {
     for (const Layer& l : kLayers) {
       for (const auto& p : kPasses) {
@@ -85,8 +83,5 @@ int main(int argc, char** argv) {
       }
     }
   }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return run_registered_benchmarks(argc, argv);
 }

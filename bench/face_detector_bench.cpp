@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "layers/cpu/conv.h"
 #include "layers/module.h"
 #include "models/face_detector.h"
@@ -108,14 +109,9 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond);
   for (const Layer& l : kLayers) {
     const Layer* lp = &l;
-    benchmark::RegisterBenchmark((std::string("BM_Conv2dForward/") + l.name).c_str(),
-                                 [lp](benchmark::State& st) { BM_Layer(st, *lp); })
-        ->UseRealTime()
-        ->MinTime(0.1)
-        ->Unit(benchmark::kMicrosecond);
+    maskoff::bench::register_wall_clock(
+        std::string("BM_Conv2dForward/") + l.name,
+        [lp](benchmark::State& st) { BM_Layer(st, *lp); }, 0.1, benchmark::kMicrosecond);
   }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return maskoff::bench::run_registered_benchmarks(argc, argv);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_main.h"
 #include "tensor/random.h"
 
 namespace {
@@ -54,14 +55,9 @@ int main(int argc, char** argv) {
       {"enc2_bwd_weight_128x4096x1024", 128, 4096, 1024},
   };
   for (const Size& s : sizes) {
-    benchmark::RegisterBenchmark((std::string("BM_Gemm/") + s.name).c_str(),
-                                 [s](benchmark::State& st) { bm_gemm(st, s.m, s.k, s.n); })
-        ->UseRealTime()
-        ->MinTime(0.2)
-        ->Unit(benchmark::kMillisecond);
+    maskoff::bench::register_wall_clock(
+        std::string("BM_Gemm/") + s.name, [s](benchmark::State& st) { bm_gemm(st, s.m, s.k, s.n); },
+        0.2, benchmark::kMillisecond);
   }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return maskoff::bench::run_registered_benchmarks(argc, argv);
 }

@@ -11,9 +11,8 @@
 
 namespace maskoff::cuda {
 // What each library says of a status: "cudaErrorMemoryAllocation (out of memory)",
-// "CUBLAS_STATUS_INVALID_VALUE", cuDNN's own string.
+// "CUBLAS_STATUS_INVALID_VALUE" (cublasGetStatusName), cuDNN's own string (cudnnGetErrorString).
 std::string cuda_error_text(cudaError_t s);
-const char* cublas_status_name(cublasStatus_t s);
 // Throws the error of a kernel launch that was refused (cuda/launch.h).
 [[noreturn]] void launch_failed(const char* kernel, const char* file, int line, dim3 grid,
                                 dim3 block, size_t shared_bytes, cudaError_t status);
@@ -31,8 +30,7 @@ const char* cublas_status_name(cublasStatus_t s);
 
 #define MASKOFF_CUDA_CHECK(call) \
   MASKOFF_STATUS_CHECK(#call, call, cudaError_t, cudaSuccess, ::maskoff::cuda::cuda_error_text)
-#define MASKOFF_CUBLAS_CHECK(call)                                         \
-  MASKOFF_STATUS_CHECK(#call, call, cublasStatus_t, CUBLAS_STATUS_SUCCESS, \
-                       ::maskoff::cuda::cublas_status_name)
+#define MASKOFF_CUBLAS_CHECK(call) \
+  MASKOFF_STATUS_CHECK(#call, call, cublasStatus_t, CUBLAS_STATUS_SUCCESS, cublasGetStatusName)
 #define MASKOFF_CUDNN_CHECK(call) \
   MASKOFF_STATUS_CHECK(#call, call, cudnnStatus_t, CUDNN_STATUS_SUCCESS, cudnnGetErrorString)

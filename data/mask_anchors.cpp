@@ -250,14 +250,7 @@ MaskView choose_view(double turn_deg, double threshold_deg) {
 }
 
 const char* view_suffix(MaskView v) {
-  switch (v) {
-    case MaskView::Left:
-      return "_left";
-    case MaskView::Right:
-      return "_right";
-    default:
-      return "";
-  }
+  return v == MaskView::Left ? "_left" : v == MaskView::Right ? "_right" : "";
 }
 
 Landmarks mirror_landmarks(const Landmarks& lm, int image_width) {

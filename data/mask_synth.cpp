@@ -40,6 +40,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "data/homography.h"
@@ -231,25 +232,13 @@ const std::vector<MaskType>& all_mask_types() {
 }
 
 std::string mask_type_name(MaskType t) {
-  switch (t) {
-    case MaskType::Surgical:
-      return "surgical";
-    case MaskType::SurgicalBlue:
-      return "surgical_blue";
-    case MaskType::SurgicalGreen:
-      return "surgical_green";
-    case MaskType::N95:
-      return "N95";
-    case MaskType::KN95:
-      return "KN95";
-    case MaskType::Cloth:
-      return "cloth";
-    case MaskType::Gas:
-      return "gas";
-    case MaskType::Procedural:
-      return "procedural";
-  }
-  MASKOFF_FAIL("mask_type_name: invalid MaskType " << static_cast<int>(t));
+  // In the order MaskType declares them.
+  static const char* const kNames[] = {"surgical", "surgical_blue", "surgical_green", "N95", "KN95",
+                                       "cloth",    "gas",           "procedural"};
+  static_assert(std::size(kNames) == static_cast<size_t>(MaskType::Procedural) + 1);
+  const auto i = static_cast<size_t>(t);
+  MASKOFF_CHECK(i < std::size(kNames), "mask_type_name: invalid MaskType " << i);
+  return kNames[i];
 }
 
 MaskType parse_mask_type(const std::string& s) {
@@ -287,27 +276,11 @@ MaskTemplate procedural_template(MaskType type, MaskView view) {
   auto bottom = [&](double u) {
     return turned ? 345 - (u < 0 ? 95 : 150) * u * u : 482 - 190 * u * u;
   };
-  float base[3] = {172, 206, 232};  // light blue
-  switch (type) {
-    case MaskType::SurgicalBlue:
-      base[0] = 120, base[1] = 180, base[2] = 225;
-      break;
-    case MaskType::SurgicalGreen:
-      base[0] = 125, base[1] = 192, base[2] = 178;
-      break;
-    case MaskType::N95:
-    case MaskType::KN95:
-      base[0] = 236, base[1] = 236, base[2] = 230;
-      break;
-    case MaskType::Cloth:
-      base[0] = 62, base[1] = 62, base[2] = 68;
-      break;
-    case MaskType::Gas:
-      base[0] = 112, base[1] = 132, base[2] = 152;
-      break;
-    default:
-      break;
-  }
+  // The base colour of each type, in the order MaskType declares them.
+  static const float kBase[][3] = {{172, 206, 232}, {120, 180, 225}, {125, 192, 178},
+                                   {236, 236, 230}, {236, 236, 230}, {62, 62, 68},
+                                   {112, 132, 152}, {172, 206, 232}};
+  const float* base = kBase[static_cast<size_t>(type)];
   const double x_end = xb + u_max * (xr - xb);
   Image img(W, H, 4, 0);
   for (int y = 0; y < H; ++y)
@@ -384,14 +357,16 @@ std::vector<std::string> MaskSynthesizer::texture_paths() const {
   return list_images(dir.string());
 }
 
+std::shared_ptr<MaskSynthesizer::Entry> MaskSynthesizer::entry(
+    std::map<std::string, std::shared_ptr<Entry>>& cache, const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = cache[key];
+  if (!slot) slot = std::make_shared<Entry>();
+  return slot;
+}
+
 std::shared_ptr<const MaskTemplate> MaskSynthesizer::load(const std::string& name) const {
-  std::shared_ptr<Entry> e;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& slot = templates_[name];
-    if (!slot) slot = std::make_shared<Entry>();
-    e = slot;
-  }
+  const std::shared_ptr<Entry> e = entry(templates_, name);
   // Loading runs outside the map lock so threads wanting different templates do not wait
   // for each other; call_once makes the others wanting this one wait (and retry if it threw).
   std::call_once(e->once, [&] {
@@ -451,13 +426,7 @@ std::shared_ptr<const MaskTemplate> MaskSynthesizer::template_for(MaskType type,
 
 std::shared_ptr<const std::vector<Image>> MaskSynthesizer::texture_pyramid(
     const std::string& path) const {
-  std::shared_ptr<Entry> e;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& slot = textures_[path];
-    if (!slot) slot = std::make_shared<Entry>();
-    e = slot;
-  }
+  const std::shared_ptr<Entry> e = entry(textures_, path);
   std::call_once(e->once, [&] {
     e->pyramid = std::make_shared<const std::vector<Image>>(build_pyramid(read_image_rgba(path)));
   });

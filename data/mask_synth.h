@@ -84,6 +84,9 @@ class MaskSynthesizer {
 
  private:
   struct Entry;
+  // The cache entry for key, made empty the first time (under mu_).
+  std::shared_ptr<Entry> entry(std::map<std::string, std::shared_ptr<Entry>>& cache,
+                               const std::string& key) const;
   std::shared_ptr<const MaskTemplate> load(const std::string& name) const;
   std::shared_ptr<const std::vector<Image>> texture_pyramid(const std::string& path) const;
 

@@ -79,11 +79,7 @@ Tensor bias_grad(const Tensor& gy) {
   const int64_t n = gy.size(0), c = gy.size(1), plane = gy.size(2) * gy.size(3);
   Tensor db = empty({c}, gy.dtype(), gy.device());
   dispatch(
-      gy, "conv bias backward",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::bias_backward(gy.data<T>(), n, c, plane, db.data<T>());
-      },
+      gy, "conv bias backward", [&](auto p) { cpu::bias_backward(p(gy), n, c, plane, p(db)); },
       [&] { cuda::channel_bias_grad(f32(gy), n, c, plane, f32(db)); });
   return db;
 }
@@ -101,10 +97,8 @@ void run_forward(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& w, cons
   profile::on_flops(op, conv_flops(g));
   dispatch(
       xt, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::conv2d_forward(g, xt.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
-                            yt.data<T>());
+      [&](auto p) {
+        cpu::conv2d_forward(g, p(xt), p(w), bias.defined() ? p(bias) : nullptr, p(yt));
       },
       [&] { cuda::conv2d_forward(g, f32(xt), f32(w), f32_or_null(bias), f32(yt)); });
 }
@@ -112,22 +106,14 @@ void run_backward_data(const cpu::ConvGeom& g, const Tensor& w, const Tensor& yt
                        const char* op) {
   profile::on_flops(op, conv_flops(g));
   dispatch(
-      yt, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::conv2d_backward_data(g, w.data<T>(), yt.data<T>(), xt.data<T>());
-      },
+      yt, op, [&](auto p) { cpu::conv2d_backward_data(g, p(w), p(yt), p(xt)); },
       [&] { cuda::conv2d_backward_data(g, f32(w), f32(yt), f32(xt)); });
 }
 void run_backward_weight(const cpu::ConvGeom& g, const Tensor& xt, const Tensor& yt,
                          const Tensor& dw, const char* op) {
   profile::on_flops(op, conv_flops(g));
   dispatch(
-      xt, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::conv2d_backward_weight(g, xt.data<T>(), yt.data<T>(), dw.data<T>());
-      },
+      xt, op, [&](auto p) { cpu::conv2d_backward_weight(g, p(xt), p(yt), p(dw)); },
       [&] { cuda::conv2d_backward_filter(g, f32(xt), f32(yt), f32(dw)); });
 }
 
@@ -210,11 +196,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias,
   run_backward_data(g, w, x, y, op);
   if (bias.defined()) {
     dispatch(
-        y, op,
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::add_bias(y.data<T>(), bias.data<T>(), g.n, g.cin, g.in_plane());
-        },
+        y, op, [&](auto p) { cpu::add_bias(p(y), p(bias), g.n, g.cin, g.in_plane()); },
         [&] { cuda::add_channel_bias(f32(y), f32(bias), g.n, g.cin, g.in_plane()); });
   }
   Tensor xd = x.detach(), wd = w.detach();

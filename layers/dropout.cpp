@@ -13,11 +13,10 @@ Tensor apply_mask(const Tensor& x, uint64_t seed, uint64_t base, double p, const
   Tensor y = empty_like(x);
   dispatch(
       x, op,
-      [&](auto s) {
-        using T = decltype(s);
+      [&](auto ptr) {
+        using T = typename decltype(ptr)::Scalar;
         const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
-        cpu::dropout_mask(x.data<T>(), y.data<T>(), x.numel(), seed, base, static_cast<float>(p),
-                          scale);
+        cpu::dropout_mask(ptr(x), ptr(y), x.numel(), seed, base, static_cast<float>(p), scale);
       },
       [&] {
         const float scale = p < 1.0 ? static_cast<float>(1.0 / (1.0 - p)) : 0.f;

@@ -15,11 +15,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   check_binary(a, b, "add");
   Tensor y = empty_like(a);
   dispatch(
-      a, "add",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::add(a.data<T>(), b.data<T>(), y.data<T>(), a.numel());
-      },
+      a, "add", [&](auto p) { cpu::add(p(a), p(b), p(y), a.numel()); },
       [&] { cuda::add(f32(a), f32(b), f32(y), a.numel()); });
   return record(y, "add", {a, b}, [](const Tensor& gy, const Needs&) { return Grads{gy, gy}; });
 }
@@ -28,11 +24,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   check_binary(a, b, "sub");
   Tensor y = empty_like(a);
   dispatch(
-      a, "sub",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::sub(a.data<T>(), b.data<T>(), y.data<T>(), a.numel());
-      },
+      a, "sub", [&](auto p) { cpu::sub(p(a), p(b), p(y), a.numel()); },
       [&] { cuda::sub(f32(a), f32(b), f32(y), a.numel()); });
   return record(y, "sub", {a, b}, [](const Tensor& gy, const Needs& need) {
     return Grads{gy, need[1] ? neg(gy) : Tensor()};
@@ -43,11 +35,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   check_binary(a, b, "mul");
   Tensor y = empty_like(a);
   dispatch(
-      a, "mul",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::mul(a.data<T>(), b.data<T>(), y.data<T>(), a.numel());
-      },
+      a, "mul", [&](auto p) { cpu::mul(p(a), p(b), p(y), a.numel()); },
       [&] { cuda::mul(f32(a), f32(b), f32(y), a.numel()); });
   Tensor ad = a.detach(), bd = b.detach();
   return record(y, "mul", {a, b}, [ad, bd](const Tensor& gy, const Needs& need) {
@@ -60,9 +48,9 @@ Tensor affine(const Tensor& x, double alpha, double beta, const char* name) {
   Tensor y = empty_like(x);
   dispatch(
       x, name,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::affine(x.data<T>(), y.data<T>(), x.numel(), T(alpha), T(beta));
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
+        cpu::affine(p(x), p(y), x.numel(), T(alpha), T(beta));
       },
       [&] { cuda::affine(f32(x), f32(y), x.numel(), float(alpha), float(beta)); });
   return record(y, name, {x}, [alpha](const Tensor& gy, const Needs&) {
@@ -79,9 +67,9 @@ void add_(const Tensor& dst, const Tensor& src, double alpha) {
   check_binary(dst, src, "add_");
   dispatch(
       dst, "add_",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::axpy(src.data<T>(), dst.data<T>(), dst.numel(), T(alpha));
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
+        cpu::axpy(p(src), p(dst), dst.numel(), T(alpha));
       },
       [&] { cuda::axpy(f32(src), f32(dst), dst.numel(), float(alpha)); });
   dst.mark_modified();
@@ -90,21 +78,13 @@ void add_(const Tensor& dst, const Tensor& src, double alpha) {
 Tensor relu(const Tensor& x) {
   Tensor y = empty_like(x);
   dispatch(
-      x, "relu",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::relu(x.data<T>(), y.data<T>(), x.numel());
-      },
+      x, "relu", [&](auto p) { cpu::relu(p(x), p(y), x.numel()); },
       [&] { cuda::relu(f32(x), f32(y), x.numel()); });
   Tensor xd = x.detach();
   return record(y, "relu", {x}, [xd](const Tensor& gy, const Needs&) {
     Tensor gx = empty_like(gy);
     dispatch(
-        gy, "relu_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::relu_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), gy.numel());
-        },
+        gy, "relu_backward", [&](auto p) { cpu::relu_backward(p(xd), p(gy), p(gx), gy.numel()); },
         [&] { cuda::relu_backward(f32(xd), f32(gy), f32(gx), gy.numel()); });
     return Grads{gx};
   });
@@ -114,9 +94,9 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   Tensor y = empty_like(x);
   dispatch(
       x, "leaky_relu",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::leaky_relu(x.data<T>(), y.data<T>(), x.numel(), T(slope));
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
+        cpu::leaky_relu(p(x), p(y), x.numel(), T(slope));
       },
       [&] { cuda::leaky_relu(f32(x), f32(y), x.numel(), float(slope)); });
   Tensor xd = x.detach();
@@ -124,9 +104,9 @@ Tensor leaky_relu(const Tensor& x, double slope) {
     Tensor gx = empty_like(gy);
     dispatch(
         gy, "leaky_relu_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::leaky_relu_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), gy.numel(), T(slope));
+        [&](auto p) {
+          using T = typename decltype(p)::Scalar;
+          cpu::leaky_relu_backward(p(xd), p(gy), p(gx), gy.numel(), T(slope));
         },
         [&] { cuda::leaky_relu_backward(f32(xd), f32(gy), f32(gx), gy.numel(), float(slope)); });
     return Grads{gx};
@@ -136,21 +116,13 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor tanh(const Tensor& x) {
   Tensor y = empty_like(x);
   dispatch(
-      x, "tanh",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::tanh(x.data<T>(), y.data<T>(), x.numel());
-      },
+      x, "tanh", [&](auto p) { cpu::tanh(p(x), p(y), x.numel()); },
       [&] { cuda::tanh(f32(x), f32(y), x.numel()); });
   Tensor yd = y.detach();
   return record(y, "tanh", {x}, [yd](const Tensor& gy, const Needs&) {
     Tensor gx = empty_like(gy);
     dispatch(
-        gy, "tanh_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::tanh_backward(yd.data<T>(), gy.data<T>(), gx.data<T>(), gy.numel());
-        },
+        gy, "tanh_backward", [&](auto p) { cpu::tanh_backward(p(yd), p(gy), p(gx), gy.numel()); },
         [&] { cuda::tanh_backward(f32(yd), f32(gy), f32(gx), gy.numel()); });
     return Grads{gx};
   });
@@ -159,21 +131,14 @@ Tensor tanh(const Tensor& x) {
 Tensor sigmoid(const Tensor& x) {
   Tensor y = empty_like(x);
   dispatch(
-      x, "sigmoid",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::sigmoid(x.data<T>(), y.data<T>(), x.numel());
-      },
+      x, "sigmoid", [&](auto p) { cpu::sigmoid(p(x), p(y), x.numel()); },
       [&] { cuda::sigmoid(f32(x), f32(y), x.numel()); });
   Tensor yd = y.detach();
   return record(y, "sigmoid", {x}, [yd](const Tensor& gy, const Needs&) {
     Tensor gx = empty_like(gy);
     dispatch(
         gy, "sigmoid_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::sigmoid_backward(yd.data<T>(), gy.data<T>(), gx.data<T>(), gy.numel());
-        },
+        [&](auto p) { cpu::sigmoid_backward(p(yd), p(gy), p(gx), gy.numel()); },
         [&] { cuda::sigmoid_backward(f32(yd), f32(gy), f32(gx), gy.numel()); });
     return Grads{gx};
   });

@@ -23,11 +23,7 @@ Tensor gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, int64_
   Tensor c = empty({m, n}, a.dtype(), a.device());
   profile::on_flops(op, 2.0 * m * k * n);
   dispatch(
-      a, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::gemm(a.data<T>(), trans_a, b.data<T>(), trans_b, c.data<T>(), m, k, n);
-      },
+      a, op, [&](auto p) { cpu::gemm(p(a), trans_a, p(b), trans_b, p(c), m, k, n); },
       [&] { cuda::gemm(f32(a), trans_a, f32(b), trans_b, f32(c), m, k, n); });
   return c;
 }
@@ -71,11 +67,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   Tensor y = gemm(x, false, w, true, rows, in, out, "linear");
   if (bias.defined()) {
     dispatch(
-        y, "linear",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::add_row_bias(y.data<T>(), bias.data<T>(), rows, out);
-        },
+        y, "linear", [&](auto p) { cpu::add_row_bias(p(y), p(bias), rows, out); },
         [&] { cuda::add_row_bias(f32(y), f32(bias), rows, out); });
   }
   Tensor xd = x.detach(), wd = w.detach();
@@ -88,10 +80,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
                     g[2] = empty({out}, gy.dtype(), gy.device());
                     dispatch(
                         gy, "linear_backward",
-                        [&](auto s) {
-                          using T = decltype(s);
-                          cpu::sum_middle(gy.data<T>(), g[2].data<T>(), 1, rows, out, 1.0);
-                        },
+                        [&](auto p) { cpu::sum_middle(p(gy), p(g[2]), 1, rows, out, 1.0); },
                         [&] { cuda::sum_middle(f32(gy), f32(g[2]), 1, rows, out, 1.0); });
                   }
                   return g;

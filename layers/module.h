@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensor/noncopyable.h"
 #include "tensor/tensor.h"
 
 namespace maskoff {
@@ -97,12 +98,10 @@ void init_default_uniform_(const Tensor& t, Generator& g, int64_t fan_in);
 // whatever their constructors gave them. For modules whose every parameter is about to be
 // read from a checkpoint; a 54 M-parameter U-Net would otherwise draw its weights twice
 // (the layers' defaults, then pix2pix's) only to overwrite them.
-class SkipInitGuard {
+class SkipInitGuard : NonCopyable {
  public:
   SkipInitGuard();
   ~SkipInitGuard();
-  SkipInitGuard(const SkipInitGuard&) = delete;
-  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
   static bool active();
 
  private:

@@ -146,10 +146,7 @@ Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 // ---- activations ------------------------------------------------------------------------
 
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, slope); }
-Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
-Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, gen, is_training()); }
 

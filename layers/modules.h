@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "layers/elementwise.h"
 #include "layers/module.h"
 #include "tensor/random.h"
 
@@ -71,26 +72,33 @@ class Linear : public Module {
   Tensor weight, bias;
 };
 
-class ReLU : public Module {
+// A module without parameters around one elementwise function of layers/elementwise.h.
+class Activation : public Module {
  public:
-  ReLU() : Module("ReLU") {}
-  Tensor forward(const Tensor& x) override;
+  using Fn = Tensor (*)(const Tensor&);
+  Activation(const char* type_name, Fn fn) : Module(type_name), fn_(fn) {}
+  Tensor forward(const Tensor& x) override { return fn_(x); }
+
+ private:
+  Fn fn_;
+};
+class ReLU : public Activation {
+ public:
+  ReLU() : Activation("ReLU", relu) {}
+};
+class Tanh : public Activation {
+ public:
+  Tanh() : Activation("Tanh", tanh) {}
+};
+class Sigmoid : public Activation {
+ public:
+  Sigmoid() : Activation("Sigmoid", sigmoid) {}
 };
 class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double slope = 0.2) : Module("LeakyReLU"), slope(slope) {}
   Tensor forward(const Tensor& x) override;
   double slope;
-};
-class Tanh : public Module {
- public:
-  Tanh() : Module("Tanh") {}
-  Tensor forward(const Tensor& x) override;
-};
-class Sigmoid : public Module {
- public:
-  Sigmoid() : Module("Sigmoid") {}
-  Tensor forward(const Tensor& x) override;
 };
 
 // Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p)); the

@@ -52,17 +52,15 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   const bool update = training && running_mean.defined();
   dispatch(
       x, "batch_norm2d",
-      [&](auto s) {
-        using T = decltype(s);
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
         if (batch_stats) {
-          cpu::batch_norm_train(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), T(eps),
-                                d, y.data<T>(), mean.data<T>(), invstd.data<T>(),
-                                update ? running_mean.data<T>() : nullptr,
-                                update ? running_var.data<T>() : nullptr, momentum);
+          cpu::batch_norm_train(p(x), p.or_null(gamma), p.or_null(beta), T(eps), d, p(y), p(mean),
+                                p(invstd), update ? p(running_mean) : nullptr,
+                                update ? p(running_var) : nullptr, momentum);
         } else {
-          cpu::batch_norm_eval(x.data<T>(), running_mean.data<T>(), running_var.data<T>(),
-                               data_or_null<T>(gamma), data_or_null<T>(beta), eps, d, y.data<T>(),
-                               mean.data<T>(), invstd.data<T>());
+          cpu::batch_norm_eval(p(x), p(running_mean), p(running_var), p.or_null(gamma),
+                               p.or_null(beta), eps, d, p(y), p(mean), p(invstd));
         }
       },
       [&] {
@@ -90,12 +88,10 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                   Tensor gbeta = need[2] ? empty(mean.shape(), gy.dtype(), gy.device()) : Tensor();
                   dispatch(
                       gy, "batch_norm2d_backward",
-                      [&](auto s) {
-                        using T = decltype(s);
-                        cpu::batch_norm_backward(xd.data<T>(), gy.data<T>(), mean.data<T>(),
-                                                 invstd.data<T>(), data_or_null<T>(gd), batch_stats,
-                                                 d, data_or_null<T>(gx), data_or_null<T>(ggamma),
-                                                 data_or_null<T>(gbeta));
+                      [&](auto p) {
+                        cpu::batch_norm_backward(p(xd), p(gy), p(mean), p(invstd), p.or_null(gd),
+                                                 batch_stats, d, p.or_null(gx), p.or_null(ggamma),
+                                                 p.or_null(gbeta));
                       },
                       [&] {
                         cuda::batch_norm_backward(f32(xd), f32(gy), f32(mean), f32(invstd),

@@ -42,11 +42,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty(out_shape(x, g), x.dtype(), x.device());
   dispatch(
-      x, "max_pool2d",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::max_pool2d(x.data<T>(), y.data<T>(), planes, g);
-      },
+      x, "max_pool2d", [&](auto p) { cpu::max_pool2d(p(x), p(y), planes, g); },
       [&] { cuda::max_pool2d(f32(x), f32(y), planes, g); });
   Tensor xd = x.detach();
   return autograd::record(
@@ -54,10 +50,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
         Tensor gx = empty_like(xd);
         dispatch(
             gy, "max_pool2d_backward",
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::max_pool2d_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), planes, g);
-            },
+            [&](auto p) { cpu::max_pool2d_backward(p(xd), p(gy), p(gx), planes, g); },
             [&] { cuda::max_pool2d_backward(f32(xd), f32(gy), f32(gx), planes, g); });
         return std::vector<Tensor>{gx};
       });
@@ -69,11 +62,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty(out_shape(x, g), x.dtype(), x.device());
   dispatch(
-      x, "avg_pool2d",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::avg_pool2d(x.data<T>(), y.data<T>(), planes, g, count_include_pad);
-      },
+      x, "avg_pool2d", [&](auto p) { cpu::avg_pool2d(p(x), p(y), planes, g, count_include_pad); },
       [&] { cuda::avg_pool2d(f32(x), f32(y), planes, g, count_include_pad); });
   const Shape in_shape = x.shape();
   return autograd::record(
@@ -82,10 +71,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
         dispatch(
             gy, "avg_pool2d_backward",
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::avg_pool2d_backward(gy.data<T>(), gx.data<T>(), planes, g, count_include_pad);
-            },
+            [&](auto p) { cpu::avg_pool2d_backward(p(gy), p(gx), planes, g, count_include_pad); },
             [&] { cuda::avg_pool2d_backward(f32(gy), f32(gx), planes, g, count_include_pad); });
         return std::vector<Tensor>{gx};
       });

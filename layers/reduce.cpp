@@ -25,12 +25,12 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t d, int64_t inner, const Sh
   Tensor y = empty(out_shape, x.dtype(), x.device());
   dispatch(
       x, op,
-      [&](auto s) {
-        using T = decltype(s);
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
         if (outer == 1 && inner == 1)
-          y.data<T>()[0] = static_cast<T>(alpha * cpu::sum_all(x.data<T>(), d));
+          p(y)[0] = static_cast<T>(alpha * cpu::sum_all(p(x), d));
         else
-          cpu::sum_middle(x.data<T>(), y.data<T>(), outer, d, inner, alpha);
+          cpu::sum_middle(p(x), p(y), outer, d, inner, alpha);
       },
       [&] { cuda::sum_middle(f32(x), f32(y), outer, d, inner, alpha); });
   const Shape in_shape = x.shape();
@@ -39,10 +39,9 @@ Tensor reduce(const Tensor& x, int64_t outer, int64_t d, int64_t inner, const Sh
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
         dispatch(
             gy, "reduce_backward",
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::expand_middle(gy.data<T>(), gx.data<T>(), outer, d, inner,
-                                 static_cast<T>(alpha));
+            [&](auto p) {
+              using T = typename decltype(p)::Scalar;
+              cpu::expand_middle(p(gy), p(gx), outer, d, inner, static_cast<T>(alpha));
             },
             [&] {
               cuda::expand_middle(f32(gy), f32(gx), outer, d, inner, static_cast<float>(alpha));
@@ -95,11 +94,7 @@ std::vector<int64_t> count_nonfinite(const std::vector<Tensor>& xs) {
     if (x.is_cuda() && !on_device.defined())
       on_device = zeros({static_cast<int64_t>(xs.size())}, DType::F64, x.device());
     dispatch(
-        x, "count_nonfinite",
-        [&](auto s) {
-          using T = decltype(s);
-          counts[i] = cpu::count_nonfinite(x.data<T>(), x.numel());
-        },
+        x, "count_nonfinite", [&](auto p) { counts[i] = cpu::count_nonfinite(p(x), x.numel()); },
         [&] { cuda::count_nonfinite(f32(x), x.numel(), on_device.data<double>() + i); });
   }
   if (on_device.defined()) {

@@ -32,11 +32,7 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty({x.size(0), x.size(1), out_h, out_w}, x.dtype(), x.device());
   dispatch(
-      x, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::resize_bilinear(x.data<T>(), y.data<T>(), planes, g, mapping);
-      },
+      x, op, [&](auto p) { cpu::resize_bilinear(p(x), p(y), planes, g, mapping); },
       [&] {
         const Taps t(g, mapping);
         cuda::resize_bilinear(f32(x), f32(y), planes, g, t.h.data(), t.w.data());
@@ -47,10 +43,7 @@ Tensor resize_impl(const Tensor& x, int64_t out_h, int64_t out_w, cpu::ResizeMap
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
         dispatch(
             gy, op,
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::resize_bilinear_backward(gy.data<T>(), gx.data<T>(), planes, g, mapping);
-            },
+            [&](auto p) { cpu::resize_bilinear_backward(p(gy), p(gx), planes, g, mapping); },
             [&] {
               const Taps t(g, mapping);
               cuda::resize_bilinear_backward(f32(gy), f32(gx), planes, g, t.h.data(), t.w.data());

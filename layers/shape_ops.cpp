@@ -32,10 +32,8 @@ void copy_runs(const Tensor& from, int64_t from_run, int64_t from_at, const Tens
                int64_t to_run, int64_t to_at, int64_t blocks, int64_t len, const char* op) {
   dispatch(
       from, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::copy_blocks(from.data<T>() + from_at, from_run, to.data<T>() + to_at, to_run, blocks,
-                         len);
+      [&](auto p) {
+        cpu::copy_blocks(p(from) + from_at, from_run, p(to) + to_at, to_run, blocks, len);
       },
       [&] {
         cuda::copy_blocks(f32(from) + from_at, from_run, f32(to) + to_at, to_run, blocks, len);

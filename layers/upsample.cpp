@@ -22,11 +22,7 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t scale) {
   const int64_t planes = x.size(0) * x.size(1);
   Tensor y = empty({x.size(0), x.size(1), g.oh(), g.ow()}, x.dtype(), x.device());
   dispatch(
-      x, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::upsample_nearest(x.data<T>(), y.data<T>(), planes, g);
-      },
+      x, op, [&](auto p) { cpu::upsample_nearest(p(x), p(y), planes, g); },
       [&] { cuda::upsample_nearest(f32(x), f32(y), planes, g); });
   const Shape in_shape = x.shape();
   return autograd::record(
@@ -34,10 +30,7 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t scale) {
         Tensor gx = empty(in_shape, gy.dtype(), gy.device());
         dispatch(
             gy, "upsample_nearest2d backward",
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::upsample_nearest_backward(gy.data<T>(), gx.data<T>(), planes, g);
-            },
+            [&](auto p) { cpu::upsample_nearest_backward(p(gy), p(gx), planes, g); },
             [&] { cuda::upsample_nearest_backward(f32(gy), f32(gx), planes, g); });
         return std::vector<Tensor>{gx};
       });

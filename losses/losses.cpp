@@ -31,9 +31,9 @@ Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
   Tensor y = scalar_like(x);
   dispatch(
       x, "bce_with_logits",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::bce_with_logits(x.data<T>(), data_or_null<T>(t), T(tc), x.numel(), y.data<T>());
+      [&](auto p) {
+        using T = typename decltype(p)::Scalar;
+        cpu::bce_with_logits(p(x), p.or_null(t), T(tc), x.numel(), p(y));
       },
       [&] {
         cuda::bce_with_logits(f32(x), f32_or_null(t), static_cast<float>(tc), x.numel(), f32(y));
@@ -45,10 +45,10 @@ Tensor bce_impl(const Tensor& x, const Tensor& t, double tc) {
     Tensor dt = td.defined() ? grad_buffer(td, need, 1) : Tensor();
     dispatch(
         xd, "bce_with_logits_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::bce_with_logits_backward(xd.data<T>(), data_or_null<T>(td), T(tc), gy.data<T>(),
-                                        xd.numel(), data_or_null<T>(dx), data_or_null<T>(dt));
+        [&](auto p) {
+          using T = typename decltype(p)::Scalar;
+          cpu::bce_with_logits_backward(p(xd), p.or_null(td), T(tc), p(gy), xd.numel(),
+                                        p.or_null(dx), p.or_null(dt));
         },
         [&] {
           cuda::bce_with_logits_backward(f32(xd), f32_or_null(td), static_cast<float>(tc), f32(gy),
@@ -76,21 +76,15 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   check_pair(pred, target, "mse_loss");
   Tensor y = scalar_like(pred);
   dispatch(
-      pred, "mse_loss",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::mse(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-      },
+      pred, "mse_loss", [&](auto p) { cpu::mse(p(pred), p(target), pred.numel(), p(y)); },
       [&] { cuda::mse(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "mse_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
     dispatch(
         pd, "mse_loss_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::mse_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(),
-                            data_or_null<T>(dp), data_or_null<T>(dt));
+        [&](auto p) {
+          cpu::mse_backward(p(pd), p(td), p(gy), pd.numel(), p.or_null(dp), p.or_null(dt));
         },
         [&] {
           cuda::mse_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp),
@@ -104,21 +98,15 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target) {
   check_pair(pred, target, "l1_loss");
   Tensor y = scalar_like(pred);
   dispatch(
-      pred, "l1_loss",
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::l1(pred.data<T>(), target.data<T>(), pred.numel(), y.data<T>());
-      },
+      pred, "l1_loss", [&](auto p) { cpu::l1(p(pred), p(target), pred.numel(), p(y)); },
       [&] { cuda::l1(f32(pred), f32(target), pred.numel(), f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, "l1_loss", {pred, target}, [pd, td](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
     dispatch(
         pd, "l1_loss_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::l1_backward(pd.data<T>(), td.data<T>(), gy.data<T>(), pd.numel(),
-                           data_or_null<T>(dp), data_or_null<T>(dt));
+        [&](auto p) {
+          cpu::l1_backward(p(pd), p(td), p(gy), pd.numel(), p.or_null(dp), p.or_null(dt));
         },
         [&] {
           cuda::l1_backward(f32(pd), f32(td), f32(gy), pd.numel(), f32_or_null(dp),
@@ -145,32 +133,27 @@ Tensor masked_mse_loss(const Tensor& pred, const Tensor& target, const Tensor& m
   Tensor y = scalar_like(pred);
   double denom = 0.0;
   dispatch(
-      pred, op,
-      [&](auto s) {
-        using T = decltype(s);
-        denom = cpu::masked_mse(pred.data<T>(), target.data<T>(), mask.data<T>(), sh, y.data<T>());
-      },
+      pred, op, [&](auto p) { denom = cpu::masked_mse(p(pred), p(target), p(mask), sh, p(y)); },
       [&] { cuda::masked_mse(f32(pred), f32(target), f32(mask), sh, f32(y)); });
   Tensor pd = pred.detach(), td = target.detach(), md = mask.detach();
   // The mask is deliberately not an input of the node: it never receives a gradient.
-  return record(
-      y, op, {pred, target}, [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
-        Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
-        dispatch(
-            pd, "masked_mse_loss_backward",
-            [&](auto s) {
-              using T = decltype(s);
-              cpu::masked_mse_backward(pd.data<T>(), td.data<T>(), md.data<T>(), sh, denom,
-                                       gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
-            },
-            [&] {
-              // The GPU recomputes the mask weight on the device (denom stays 0 there): reading it
-              // back in the forward would stall the stream.
-              cuda::masked_mse_backward(f32(pd), f32(td), f32(md), sh, f32(gy), f32_or_null(dp),
-                                        f32_or_null(dt));
-            });
-        return Grads{dp, dt};
-      });
+  return record(y, op, {pred, target},
+                [pd, td, md, sh, denom](const Tensor& gy, const Needs& need) {
+                  Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
+                  dispatch(
+                      pd, "masked_mse_loss_backward",
+                      [&](auto p) {
+                        cpu::masked_mse_backward(p(pd), p(td), p(md), sh, denom, p(gy),
+                                                 p.or_null(dp), p.or_null(dt));
+                      },
+                      [&] {
+                        // The GPU recomputes the mask weight on the device (denom stays 0 there):
+                        // reading it back in the forward would stall the stream.
+                        cuda::masked_mse_backward(f32(pd), f32(td), f32(md), sh, f32(gy),
+                                                  f32_or_null(dp), f32_or_null(dt));
+                      });
+                  return Grads{dp, dt};
+                });
 }
 
 Tensor landmark_distance_loss(const Tensor& pred, const Tensor& target) {
@@ -184,20 +167,16 @@ Tensor landmark_distance_loss(const Tensor& pred, const Tensor& target) {
   Tensor y = scalar_like(pred);
   dispatch(
       pred, op,
-      [&](auto s) {
-        using T = decltype(s);
-        cpu::point_distance(pred.data<T>(), target.data<T>(), n, kLandmarkDistanceEps, y.data<T>());
-      },
+      [&](auto p) { cpu::point_distance(p(pred), p(target), n, kLandmarkDistanceEps, p(y)); },
       [&] { cuda::point_distance(f32(pred), f32(target), n, kLandmarkDistanceEps, f32(y)); });
   Tensor pd = pred.detach(), td = target.detach();
   return record(y, op, {pred, target}, [pd, td, n](const Tensor& gy, const Needs& need) {
     Tensor dp = grad_buffer(pd, need, 0), dt = grad_buffer(td, need, 1);
     dispatch(
         pd, "landmark_distance_loss_backward",
-        [&](auto s) {
-          using T = decltype(s);
-          cpu::point_distance_backward(pd.data<T>(), td.data<T>(), n, kLandmarkDistanceEps,
-                                       gy.data<T>(), data_or_null<T>(dp), data_or_null<T>(dt));
+        [&](auto p) {
+          cpu::point_distance_backward(p(pd), p(td), n, kLandmarkDistanceEps, p(gy), p.or_null(dp),
+                                       p.or_null(dt));
         },
         [&] {
           cuda::point_distance_backward(f32(pd), f32(td), n, kLandmarkDistanceEps, f32(gy),

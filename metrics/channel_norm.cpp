@@ -82,18 +82,13 @@ Tensor normalize_channels(const Tensor& x, double eps) {
   MASKOFF_CHECK(eps > 0, op << ": eps " << eps << " must be positive");
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   Tensor y = empty_like(x);
-  dispatch(x, op, [&](auto s) {
-    using T = decltype(s);
-    normalize_forward(x.data<T>(), y.data<T>(), n, c, hw, eps);
-  });
+  dispatch(x, op, [&](auto p) { normalize_forward(p(x), p(y), n, c, hw, eps); });
   Tensor xd = x.detach();
   return autograd::record(
       y, op, {x}, [xd, n, c, hw, eps](const Tensor& gy, const std::vector<bool>&) {
         Tensor gx = empty_like(xd);
-        dispatch(gy, "normalize_channels_backward", [&](auto s) {
-          using T = decltype(s);
-          normalize_backward(xd.data<T>(), gy.data<T>(), gx.data<T>(), n, c, hw, eps);
-        });
+        dispatch(gy, "normalize_channels_backward",
+                 [&](auto p) { normalize_backward(p(xd), p(gy), p(gx), n, c, hw, eps); });
         return std::vector<Tensor>{gx};
       });
 }

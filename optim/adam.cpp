@@ -95,10 +95,9 @@ void Adam::step() {
       MASKOFF_FAIL("adam_update: this build of maskoff has no CUDA support (" << p.str() << ")");
 #endif
     } else {
-      dispatch(p, "adam_update", [&](auto s) {
-        using T = decltype(s);
-        cpu::adam_update(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(), lr_, beta1_,
-                         beta2_, eps_, weight_decay_, t);
+      dispatch(p, "adam_update", [&](auto ptr) {
+        cpu::adam_update(ptr(p), ptr(g), ptr(m), ptr(v), p.numel(), lr_, beta1_, beta2_, eps_,
+                         weight_decay_, t);
       });
     }
     p.mark_modified();

@@ -15,6 +15,21 @@ inline void parallel_for(int64_t n, F&& f, int64_t grain = kParallelGrain) {
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 
+// f(r, start, len) for every row r in [0, rows) and every piece [start, start + len) of
+// [0, cols) cut every `piece` columns, in parallel over the (row, piece) pairs: work along
+// long rows still spreads over threads when there is a single row. `grain` counts pairs.
+template <class F>
+inline void parallel_for_pieces(int64_t rows, int64_t cols, int64_t piece, F&& f, int64_t grain) {
+  const int64_t pieces = (cols + piece - 1) / piece;
+  parallel_for(
+      rows * pieces,
+      [&](int64_t t) {
+        const int64_t r = t / pieces, start = (t % pieces) * piece;
+        f(r, start, std::min(piece, cols - start));
+      },
+      grain);
+}
+
 // Sum of f(0) + ... + f(n-1) in double. Fixed-size chunks are summed in parallel and the
 // chunk sums are then added in order, so the result is the same for any thread count
 // (an OpenMP reduction clause would make a loss depend on the number of threads).

@@ -17,18 +17,26 @@ struct ConvCase {
   bool bias;
 };
 
-void check_conv(const ConvCase& c) {
-  SCOPED_TRACE(c.name);
+// A convolution op (conv2d or conv_transpose2d with fixed options) on random x [x_shape],
+// w [w_shape] and, where bias_channels > 0, a bias: the same on the GPU as on the CPU.
+template <class Op>
+void check_conv_op(const char* name, const Shape& x_shape, const Shape& w_shape,
+                   int64_t bias_channels, Op op) {
+  SCOPED_TRACE(name);
   const uint64_t seed = fresh_seed();
   Generator g(seed);
-  Tensor x = random_leaf({c.n, c.cin, c.h, c.w}, g);
-  Tensor w = random_leaf({c.cout, c.cin / c.o.groups, c.kh, c.kw}, g, 0.3);
-  Tensor b = c.bias ? random_leaf({c.cout}, g) : Tensor();
-  const Conv2dOptions o = c.o;
-  Inputs in = c.bias ? Inputs{x, w, b} : Inputs{x, w};
+  Inputs in = {random_leaf(x_shape, g), random_leaf(w_shape, g, 0.3)};
+  if (bias_channels > 0) in.push_back(random_leaf({bias_channels}, g));
   EXPECT_TRUE(compare_with_cpu(
-      [o](const Inputs& v) { return conv2d(v[0], v[1], v.size() > 2 ? v[2] : Tensor(), o); }, in,
+      [op](const Inputs& v) { return op(v[0], v[1], v.size() > 2 ? v[2] : Tensor()); }, in,
       kTolConv, seed));
+}
+
+void check_conv(const ConvCase& c) {
+  const Conv2dOptions o = c.o;
+  check_conv_op(
+      c.name, {c.n, c.cin, c.h, c.w}, {c.cout, c.cin / c.o.groups, c.kh, c.kw}, c.bias ? c.cout : 0,
+      [o](const Tensor& x, const Tensor& w, const Tensor& b) { return conv2d(x, w, b, o); });
 }
 
 TEST(CudaConv, Conv2dShapesStridesAndPadding) {
@@ -87,18 +95,11 @@ TEST(CudaConv, ConvTranspose2dShapes) {
       {"groups 2", 2, 6, 5, 5, 4, 3, {2, 1, 1, 2}, true},
   };
   for (const DeconvCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    const uint64_t seed = fresh_seed();
-    Generator g(seed);
-    Tensor x = random_leaf({c.n, c.cin, c.h, c.w}, g);
-    Tensor w = random_leaf({c.cin, c.cout / c.o.groups, c.k, c.k}, g, 0.3);
-    Tensor b = c.bias ? random_leaf({c.cout}, g) : Tensor();
     const ConvTranspose2dOptions o = c.o;
-    EXPECT_TRUE(compare_with_cpu(
-        [o](const Inputs& v) {
-          return conv_transpose2d(v[0], v[1], v.size() > 2 ? v[2] : Tensor(), o);
-        },
-        c.bias ? Inputs{x, w, b} : Inputs{x, w}, kTolConv, seed));
+    check_conv_op(c.name, {c.n, c.cin, c.h, c.w}, {c.cin, c.cout / c.o.groups, c.k, c.k},
+                  c.bias ? c.cout : 0, [o](const Tensor& x, const Tensor& w, const Tensor& b) {
+                    return conv_transpose2d(x, w, b, o);
+                  });
   }
 }
 

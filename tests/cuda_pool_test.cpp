@@ -7,15 +7,18 @@
 namespace maskoff::testing {
 namespace {
 
+// A pooling window: kernel size, stride and padding.
+struct Window {
+  int64_t k, s, p;
+};
+
 TEST(CudaPool, MaxAndAveragePooling) {
   MASKOFF_REQUIRE_CUDA();
   const uint64_t seed = fresh_seed();
   Generator g(seed);
   Tensor x = random_leaf({2, 3, 15, 18}, g);
-  struct Case {
-    int64_t k, s, p;
-  };
-  for (Case c : {Case{2, 2, 0}, Case{3, 2, 1}, Case{3, 1, 1}, Case{4, 3, 2}, Case{5, 2, 0}}) {
+  for (Window c :
+       {Window{2, 2, 0}, Window{3, 2, 1}, Window{3, 1, 1}, Window{4, 3, 2}, Window{5, 2, 0}}) {
     SCOPED_TRACE("kernel " + std::to_string(c.k) + " stride " + std::to_string(c.s) + " padding " +
                  std::to_string(c.p));
     EXPECT_TRUE(compare_with_cpu([c](const Inputs& v) { return max_pool2d(v[0], c.k, c.s, c.p); },

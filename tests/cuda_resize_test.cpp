@@ -5,14 +5,16 @@
 namespace maskoff::testing {
 namespace {
 
+// An output size.
+struct Size {
+  int64_t h, w;
+};
+
 TEST(CudaResize, BilinearEveryModeUpAndDown) {
   MASKOFF_REQUIRE_CUDA();
   const uint64_t seed = fresh_seed();
   Generator g(seed);
   Tensor x = random_leaf({2, 3, 13, 20}, g);
-  struct Size {
-    int64_t h, w;
-  };
   for (Size s : {Size{26, 40}, Size{7, 9}, Size{13, 20}, Size{1, 1}, Size{31, 5}}) {
     SCOPED_TRACE(std::to_string(s.h) + "x" + std::to_string(s.w));
     for (bool corners : {false, true})

@@ -7,8 +7,6 @@
 // the source tree) and skip when it is absent.
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -19,37 +17,17 @@
 #include "models/npy.h"
 #include "tests/data/temp_dir.h"
 #include "tests/gradcheck.h"
+#include "tests/npy_fixtures.h"
 #include "tests/test_util.h"
 
 namespace maskoff::models {
 namespace {
-namespace fs = std::filesystem;
 using data::testing::TempDir;
 using data::testing::write_bytes;
-using maskoff::testing::error_of;
-using maskoff::testing::grad_check;
-using maskoff::testing::leaf;
+using namespace maskoff::testing;  // NOLINT(build/namespaces): the test helpers
 
-std::string weights_dir() { return maskoff::testing::shared_weights_dir("face_detector_yunet"); }
+std::string weights_dir() { return shared_weights_dir("face_detector_yunet"); }
 #define SKIP_WITHOUT_WEIGHTS() MASKOFF_SKIP_WITHOUT_WEIGHTS(weights_dir(), "face detector")
-
-// An .npy file (version 1) of `count` float32 zeros with the given shape, e.g. "(16, 3, 3, 3)".
-std::vector<uint8_t> npy_zeros(const std::string& shape, size_t count) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string b = "\x93NUMPY";
-  b += {char(1), char(0), char(header.size() & 0xff), char(header.size() >> 8)};
-  b += header;
-  b.append(count * sizeof(float), '\0');
-  return std::vector<uint8_t>(b.begin(), b.end());
-}
-
-std::string shape_text(const Shape& s) {
-  std::string t = "(";
-  for (int64_t d : s) t += std::to_string(d) + ", ";
-  return t + ")";
-}
 
 // ---- structure and loading ------------------------------------------------------------------
 
@@ -72,14 +50,7 @@ TEST(FaceDetector, ParameterNamesAndShapes) {
 TEST(FaceDetector, LoadsEveryWeightFileFrozen) {
   SKIP_WITHOUT_WEIGHTS();
   auto net = load_face_detector(weights_dir());
-  std::set<std::string> files, params;
-  for (const auto& e : fs::directory_iterator(weights_dir()))
-    if (e.path().extension() == ".npy") files.insert(e.path().stem().string());
-  for (const auto& [name, p] : net->named_parameters()) {
-    params.insert(name);
-    EXPECT_FALSE(p.requires_grad()) << name;
-  }
-  EXPECT_EQ(files, params);
+  expect_frozen_parameter_per_npy_file(*net, weights_dir());
   Tensor w = read_npy(weights_dir() + "/bbox_head.multi_level_bbox.1.pw.weight.npy");
   EXPECT_EQ(net->heads[1][2]->pw->weight.to_vector<float>(), w.to_vector<float>());
   // Frozen weights record no graph for a constant input.
@@ -89,26 +60,10 @@ TEST(FaceDetector, LoadsEveryWeightFileFrozen) {
 }
 
 TEST(FaceDetector, MissingFolderAndFiles) {
-  std::string msg = error_of([] { load_face_detector("/nonexistent/face_detector_yunet"); });
-  EXPECT_NE(msg.find("/nonexistent/face_detector_yunet"), std::string::npos) << msg;
   TempDir dir;
-  FaceDetectorNet shapes;
-  for (const auto& named : shapes.named_parameters()) {
-    const std::string& name = named.first;
-    if (name == "neck.lateral_convs.2.dw.weight") continue;
-    const bool wrong = name == "bbox_head.multi_level_obj.0.pw.weight";
-    const Shape s = wrong ? Shape{1, 32, 1, 1} : named.second.shape();
-    write_bytes(dir / (name + ".npy"),
-                npy_zeros(shape_text(s), static_cast<size_t>(shape_numel(s))));
-  }
-  msg = error_of([&] { load_face_detector(dir.str()); });
-  EXPECT_NE(msg.find(dir / "neck.lateral_convs.2.dw.weight.npy"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
-  write_bytes(dir / "neck.lateral_convs.2.dw.weight.npy", npy_zeros("(64, 1, 3, 3)", 64 * 9));
-  msg = error_of([&] { load_face_detector(dir.str()); });
-  EXPECT_NE(msg.find(dir / "bbox_head.multi_level_obj.0.pw.weight.npy"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("[1, 32, 1, 1]"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("[1, 64, 1, 1]"), std::string::npos) << msg;
+  expect_weight_folder_errors([](const std::string& d) { load_face_detector(d); },
+                              FaceDetectorNet(), dir, "neck.lateral_convs.2.dw.weight",
+                              "bbox_head.multi_level_obj.0.pw.weight", {1, 32, 1, 1});
 }
 
 TEST(FaceDetector, InputMustBePaddedToMultiplesOf32) {

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,36 +18,17 @@
 #include "models/npy.h"
 #include "tests/data/temp_dir.h"
 #include "tests/gradcheck.h"
+#include "tests/npy_fixtures.h"
 #include "tests/test_util.h"
 
 namespace maskoff::models {
 namespace {
-namespace fs = std::filesystem;
 using data::testing::TempDir;
 using data::testing::write_bytes;
-using maskoff::testing::error_of;
-using maskoff::testing::grad_check;
-using maskoff::testing::leaf;
+using namespace maskoff::testing;  // NOLINT(build/namespaces): the test helpers
 
-std::string weights_dir() { return maskoff::testing::shared_weights_dir("face_landmark_68"); }
+std::string weights_dir() { return shared_weights_dir("face_landmark_68"); }
 #define SKIP_WITHOUT_WEIGHTS() MASKOFF_SKIP_WITHOUT_WEIGHTS(weights_dir(), "landmark")
-
-// An .npy file (version 1) with the given header dict and payload.
-std::vector<uint8_t> npy_bytes(const std::string& dict, const std::vector<float>& values,
-                               size_t drop_bytes = 0) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string b = "\x93NUMPY";
-  b += {char(1), char(0), char(header.size() & 0xff), char(header.size() >> 8)};
-  b += header;
-  b.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-  return std::vector<uint8_t>(b.begin(), b.end() - static_cast<std::ptrdiff_t>(drop_bytes));
-}
-
-std::string f4_dict(const std::string& shape) {
-  return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-}
 
 // ---- .npy reader ----------------------------------------------------------------------------
 
@@ -117,15 +97,7 @@ TEST(LandmarkNet, ParameterNamesAndShapes) {
 TEST(LandmarkNet, LoadsEveryWeightFileFrozen) {
   SKIP_WITHOUT_WEIGHTS();
   auto net = load_landmark_net(weights_dir());
-  // One parameter per .npy file and the other way round.
-  std::set<std::string> files, params;
-  for (const auto& e : fs::directory_iterator(weights_dir()))
-    if (e.path().extension() == ".npy") files.insert(e.path().stem().string());
-  for (const auto& [name, p] : net->named_parameters()) {
-    params.insert(name);
-    EXPECT_FALSE(p.requires_grad()) << name;
-  }
-  EXPECT_EQ(files, params);
+  expect_frozen_parameter_per_npy_file(*net, weights_dir());
   EXPECT_FALSE(net->is_training());
   // The loaded values are the files' values.
   Tensor fc_bias = read_npy(weights_dir() + "/fc.bias.npy");
@@ -139,39 +111,12 @@ TEST(LandmarkNet, LoadsEveryWeightFileFrozen) {
 }
 
 TEST(LandmarkNet, MissingFolderAndFiles) {
-  std::string msg = error_of([] { load_landmark_net("/nonexistent/face_landmark_68"); });
-  EXPECT_NE(msg.find("/nonexistent/face_landmark_68"), std::string::npos) << msg;
-  // A folder with every file but one, and one file of the wrong shape.
   TempDir dir;
-  LandmarkNet68 shapes;
-  for (const auto& named : shapes.named_parameters()) {
-    const std::string& name = named.first;
-    const Tensor& p = named.second;  // a plain reference: lambdas cannot capture bindings in C++17
-    if (name != "dense2.conv1.pointwise.weight")
-      write_bytes(dir / (name + ".npy"),
-                  npy_bytes(f4_dict(name == "fc.bias" ? "(135,)"
-                                                      : "(" +
-                                                            [&] {
-                                                              std::string s;
-                                                              for (int64_t d : p.shape())
-                                                                s += std::to_string(d) + ", ";
-                                                              return s;
-                                                            }() +
-                                                            ")"),
-                            std::vector<float>(p.numel() - (name == "fc.bias"), 0.5f)));
-  }
-  msg = error_of([&] { load_landmark_net(dir.str()); });
-  EXPECT_NE(msg.find(dir / "dense2.conv1.pointwise.weight.npy"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
-  write_bytes(dir / "dense2.conv1.pointwise.weight.npy",
-              npy_bytes(f4_dict("(128, 128, 1, 1)"), std::vector<float>(128 * 128, 0.5f)));
-  msg = error_of([&] { load_landmark_net(dir.str()); });
-  EXPECT_NE(msg.find(dir / "fc.bias.npy"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("[135]"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("[136]"), std::string::npos) << msg;
+  expect_weight_folder_errors([](const std::string& d) { load_landmark_net(d); }, LandmarkNet68(),
+                              dir, "dense2.conv1.pointwise.weight", "fc.bias", {135});
   // A truncated file names itself.
   write_bytes(dir / "fc.bias.npy", npy_bytes(f4_dict("(136,)"), std::vector<float>(136, 0.f), 5));
-  msg = error_of([&] { load_landmark_net(dir.str()); });
+  const std::string msg = error_of([&] { load_landmark_net(dir.str()); });
   EXPECT_NE(msg.find(dir / "fc.bias.npy"), std::string::npos) << msg;
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
 }

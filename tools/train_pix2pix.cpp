@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
       "Train pix2pix to remove face masks: U-Net-256 generator and 70x70 PatchGAN on (masked, "
       "real) pairs\n"
       "from make_masked_dataset, with GAN + L1 + masked-region MSE + landmark losses.\n"
-      "Writes OUT/train_log.csv, OUT/samples/*.png (input | output | target) and OUT/latest.ckpt\n"
+      "Writes OUT/train_log.csv, OUT/samples/*.png (input | output | predicted mask | real) and "
+      "OUT/latest.ckpt\n"
       "(atomically; Ctrl-C saves before exiting, --resume continues exactly)."};
   TrainOptions o;
   std::string resume;

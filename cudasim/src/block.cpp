@@ -89,21 +89,11 @@ std::map<const void*, int>& max_dynamic_shared() {
 }
 
 const char* op_name(WarpOp op) {
-  switch (op) {
-    case WarpOp::Idx:
-      return "__shfl_sync";
-    case WarpOp::Up:
-      return "__shfl_up_sync";
-    case WarpOp::Down:
-      return "__shfl_down_sync";
-    case WarpOp::Xor:
-      return "__shfl_xor_sync";
-    case WarpOp::Ballot:
-      return "__ballot_sync";
-    case WarpOp::Sync:
-      return "__syncwarp";
-  }
-  return "?";
+  // In the order WarpOp declares them.
+  static const char* const kNames[] = {"__shfl_sync",     "__shfl_up_sync", "__shfl_down_sync",
+                                       "__shfl_xor_sync", "__ballot_sync",  "__syncwarp"};
+  const auto i = static_cast<size_t>(op);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "?";
 }
 
 std::string hex(unsigned v) {

@@ -72,20 +72,11 @@ cublasStatus_t cublasGetProperty(libraryPropertyType type, int* value) {
   return CUBLAS_STATUS_SUCCESS;
 }
 const char* cublasGetStatusName(cublasStatus_t s) {
-  switch (s) {
-    case CUBLAS_STATUS_SUCCESS:
-      return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED:
-      return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_INVALID_VALUE:
-      return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_NOT_SUPPORTED:
-      return "CUBLAS_STATUS_NOT_SUPPORTED";
-    case CUBLAS_STATUS_EXECUTION_FAILED:
-      return "CUBLAS_STATUS_EXECUTION_FAILED";
-    default:
-      return "CUBLAS_STATUS_INTERNAL_ERROR";
-  }
+  static const Named<cublasStatus_t> kTable[] = {
+      CUDASIM_NAMED(CUBLAS_STATUS_SUCCESS), CUDASIM_NAMED(CUBLAS_STATUS_NOT_INITIALIZED),
+      CUDASIM_NAMED(CUBLAS_STATUS_INVALID_VALUE), CUDASIM_NAMED(CUBLAS_STATUS_NOT_SUPPORTED),
+      CUDASIM_NAMED(CUBLAS_STATUS_EXECUTION_FAILED)};
+  return text_of(s, kTable, "CUBLAS_STATUS_INTERNAL_ERROR");
 }
 
 namespace {

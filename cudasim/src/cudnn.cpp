@@ -500,22 +500,11 @@ cudnnStatus_t find(cudnnHandle_t h, Pass pass, const Conv& g, cudnnMathType_t ma
 size_t cudnnGetVersion() { return CUDNN_VERSION; }
 
 const char* cudnnGetErrorString(cudnnStatus_t s) {
-  switch (s) {
-    case CUDNN_STATUS_SUCCESS:
-      return "CUDNN_STATUS_SUCCESS";
-    case CUDNN_STATUS_NOT_INITIALIZED:
-      return "CUDNN_STATUS_NOT_INITIALIZED";
-    case CUDNN_STATUS_BAD_PARAM:
-      return "CUDNN_STATUS_BAD_PARAM";
-    case CUDNN_STATUS_BAD_PARAM_NULL_POINTER:
-      return "CUDNN_STATUS_BAD_PARAM_NULL_POINTER";
-    case CUDNN_STATUS_NOT_SUPPORTED:
-      return "CUDNN_STATUS_NOT_SUPPORTED";
-    case CUDNN_STATUS_EXECUTION_FAILED:
-      return "CUDNN_STATUS_EXECUTION_FAILED";
-    default:
-      return "CUDNN_STATUS_INTERNAL_ERROR";
-  }
+  static const Named<cudnnStatus_t> kTable[] = {
+      CUDASIM_NAMED(CUDNN_STATUS_SUCCESS),       CUDASIM_NAMED(CUDNN_STATUS_NOT_INITIALIZED),
+      CUDASIM_NAMED(CUDNN_STATUS_BAD_PARAM),     CUDASIM_NAMED(CUDNN_STATUS_BAD_PARAM_NULL_POINTER),
+      CUDASIM_NAMED(CUDNN_STATUS_NOT_SUPPORTED), CUDASIM_NAMED(CUDNN_STATUS_EXECUTION_FAILED)};
+  return text_of(s, kTable, "CUDNN_STATUS_INTERNAL_ERROR");
 }
 
 cudnnStatus_t cudnnCreate(cudnnHandle_t* handle) {

@@ -35,6 +35,24 @@ void explain(const std::string& what);
 // An environment variable as an integer, or `fallback` when unset.
 long long env_int(const char* name, long long fallback);
 
+// ---- status names and messages ------------------------------------------------------
+// A status value and what the library says of it. CUDASIM_NAMED(x) pairs x with its own
+// spelling, as cublasGetStatusName, cudnnGetErrorString and cudaGetErrorName report it.
+template <class E>
+struct Named {
+  E value;
+  const char* text;
+};
+#define CUDASIM_NAMED(x) \
+  { x, #x }
+// The text of `value` in `table`, or `otherwise` when the table does not list it.
+template <class E, size_t N>
+const char* text_of(E value, const Named<E> (&table)[N], const char* otherwise) {
+  for (const Named<E>& n : table)
+    if (n.value == value) return n.text;
+  return otherwise;
+}
+
 // ---- device memory (memory.cpp) -----------------------------------------------------
 cudaError_t device_malloc(void** p, size_t bytes);
 cudaError_t device_free(void* p);

@@ -126,86 +126,61 @@ cudaError_t cudaPeekAtLastError() {
 }
 
 const char* cudaGetErrorName(cudaError_t e) {
-  switch (e) {
-#define CUDASIM_NAME(x) \
-  case x:               \
-    return #x;
-    CUDASIM_NAME(cudaSuccess)
-    CUDASIM_NAME(cudaErrorInvalidValue)
-    CUDASIM_NAME(cudaErrorMemoryAllocation)
-    CUDASIM_NAME(cudaErrorInitializationError)
-    CUDASIM_NAME(cudaErrorInvalidConfiguration)
-    CUDASIM_NAME(cudaErrorInvalidDevicePointer)
-    CUDASIM_NAME(cudaErrorInvalidMemcpyDirection)
-    CUDASIM_NAME(cudaErrorInvalidDeviceFunction)
-    CUDASIM_NAME(cudaErrorNoDevice)
-    CUDASIM_NAME(cudaErrorInvalidDevice)
-    CUDASIM_NAME(cudaErrorInvalidResourceHandle)
-    CUDASIM_NAME(cudaErrorIllegalState)
-    CUDASIM_NAME(cudaErrorNotReady)
-    CUDASIM_NAME(cudaErrorIllegalAddress)
-    CUDASIM_NAME(cudaErrorLaunchOutOfResources)
-    CUDASIM_NAME(cudaErrorAssert)
-    CUDASIM_NAME(cudaErrorIllegalInstruction)
-    CUDASIM_NAME(cudaErrorLaunchFailure)
-    CUDASIM_NAME(cudaErrorNotSupported)
-    CUDASIM_NAME(cudaErrorStreamCaptureUnsupported)
-    CUDASIM_NAME(cudaErrorStreamCaptureInvalidated)
-    CUDASIM_NAME(cudaErrorStreamCaptureUnmatched)
-    CUDASIM_NAME(cudaErrorStreamCaptureUnjoined)
-    CUDASIM_NAME(cudaErrorStreamCaptureImplicit)
-    CUDASIM_NAME(cudaErrorCapturedEvent)
-    CUDASIM_NAME(cudaErrorUnknown)
-#undef CUDASIM_NAME
-  }
-  return "cudaErrorUnknown";
+  static const Named<cudaError_t> kTable[] = {CUDASIM_NAMED(cudaSuccess),
+                                              CUDASIM_NAMED(cudaErrorInvalidValue),
+                                              CUDASIM_NAMED(cudaErrorMemoryAllocation),
+                                              CUDASIM_NAMED(cudaErrorInitializationError),
+                                              CUDASIM_NAMED(cudaErrorInvalidConfiguration),
+                                              CUDASIM_NAMED(cudaErrorInvalidDevicePointer),
+                                              CUDASIM_NAMED(cudaErrorInvalidMemcpyDirection),
+                                              CUDASIM_NAMED(cudaErrorInvalidDeviceFunction),
+                                              CUDASIM_NAMED(cudaErrorNoDevice),
+                                              CUDASIM_NAMED(cudaErrorInvalidDevice),
+                                              CUDASIM_NAMED(cudaErrorInvalidResourceHandle),
+                                              CUDASIM_NAMED(cudaErrorIllegalState),
+                                              CUDASIM_NAMED(cudaErrorNotReady),
+                                              CUDASIM_NAMED(cudaErrorIllegalAddress),
+                                              CUDASIM_NAMED(cudaErrorLaunchOutOfResources),
+                                              CUDASIM_NAMED(cudaErrorAssert),
+                                              CUDASIM_NAMED(cudaErrorIllegalInstruction),
+                                              CUDASIM_NAMED(cudaErrorLaunchFailure),
+                                              CUDASIM_NAMED(cudaErrorNotSupported),
+                                              CUDASIM_NAMED(cudaErrorStreamCaptureUnsupported),
+                                              CUDASIM_NAMED(cudaErrorStreamCaptureInvalidated),
+                                              CUDASIM_NAMED(cudaErrorStreamCaptureUnmatched),
+                                              CUDASIM_NAMED(cudaErrorStreamCaptureUnjoined),
+                                              CUDASIM_NAMED(cudaErrorStreamCaptureImplicit),
+                                              CUDASIM_NAMED(cudaErrorCapturedEvent),
+                                              CUDASIM_NAMED(cudaErrorUnknown)};
+  return text_of(e, kTable, "cudaErrorUnknown");
 }
 
 const char* cudaGetErrorString(cudaError_t e) {
-  switch (e) {
-    case cudaSuccess:
-      return "no error";
-    case cudaErrorInvalidValue:
-      return "invalid argument";
-    case cudaErrorMemoryAllocation:
-      return "out of memory";
-    case cudaErrorInvalidConfiguration:
-      return "invalid configuration argument";
-    case cudaErrorInvalidDevicePointer:
-      return "invalid device pointer";
-    case cudaErrorInvalidMemcpyDirection:
-      return "invalid copy direction for memcpy";
-    case cudaErrorNoDevice:
-      return "no CUDA-capable device is detected";
-    case cudaErrorInvalidDevice:
-      return "invalid device ordinal";
-    case cudaErrorInvalidResourceHandle:
-      return "invalid resource handle";
-    case cudaErrorIllegalState:
-      return "the operation cannot be performed in the present state";
-    case cudaErrorNotReady:
-      return "device not ready";
-    case cudaErrorIllegalAddress:
-      return "an illegal memory access was encountered";
-    case cudaErrorLaunchOutOfResources:
-      return "too many resources requested for launch";
-    case cudaErrorIllegalInstruction:
-      return "an illegal instruction was encountered";
-    case cudaErrorLaunchFailure:
-      return "unspecified launch failure";
-    case cudaErrorStreamCaptureUnsupported:
-      return "operation not permitted when stream is capturing";
-    case cudaErrorStreamCaptureInvalidated:
-      return "operation failed due to a previous error during capture";
-    case cudaErrorStreamCaptureUnjoined:
-      return "capture was not joined back";
-    case cudaErrorStreamCaptureImplicit:
-      return "operation would make the legacy stream depend on a capturing blocking stream";
-    case cudaErrorCapturedEvent:
-      return "operation not permitted on an event last recorded in a capturing stream";
-    default:
-      return cudaGetErrorName(e);
-  }
+  static const Named<cudaError_t> kTable[] = {
+      {cudaSuccess, "no error"},
+      {cudaErrorInvalidValue, "invalid argument"},
+      {cudaErrorMemoryAllocation, "out of memory"},
+      {cudaErrorInvalidConfiguration, "invalid configuration argument"},
+      {cudaErrorInvalidDevicePointer, "invalid device pointer"},
+      {cudaErrorInvalidMemcpyDirection, "invalid copy direction for memcpy"},
+      {cudaErrorNoDevice, "no CUDA-capable device is detected"},
+      {cudaErrorInvalidDevice, "invalid device ordinal"},
+      {cudaErrorInvalidResourceHandle, "invalid resource handle"},
+      {cudaErrorIllegalState, "the operation cannot be performed in the present state"},
+      {cudaErrorNotReady, "device not ready"},
+      {cudaErrorIllegalAddress, "an illegal memory access was encountered"},
+      {cudaErrorLaunchOutOfResources, "too many resources requested for launch"},
+      {cudaErrorIllegalInstruction, "an illegal instruction was encountered"},
+      {cudaErrorLaunchFailure, "unspecified launch failure"},
+      {cudaErrorStreamCaptureUnsupported, "operation not permitted when stream is capturing"},
+      {cudaErrorStreamCaptureInvalidated,
+       "operation failed due to a previous error during capture"},
+      {cudaErrorStreamCaptureUnjoined, "capture was not joined back"},
+      {cudaErrorStreamCaptureImplicit,
+       "operation would make the legacy stream depend on a capturing blocking stream"},
+      {cudaErrorCapturedEvent,
+       "operation not permitted on an event last recorded in a capturing stream"}};
+  return text_of(e, kTable, cudaGetErrorName(e));
 }
 
 // ---- memory ---------------------------------------------------------------------------

@@ -237,19 +237,14 @@ ConvGeom conv2d_geom(int64_t n, int64_t cin, int64_t h, int64_t w, int64_t cout,
                      int64_t pad_bottom, int64_t pad_left, int64_t pad_right, int64_t groups) {
   ConvGeom g;
   g.n = n;
-  g.cin = cin;
-  g.h = h;
-  g.w = w;
+  g.cin = cin, g.h = h, g.w = w;
   g.cout = cout;
-  g.kh = kh;
-  g.kw = kw;
-  g.stride_h = stride_h;
-  g.stride_w = stride_w;
-  g.pad_top = pad_top;
-  g.pad_left = pad_left;
-  g.groups = groups;
   g.oh = conv_out_size(h, kh, stride_h, pad_top, pad_bottom);
   g.ow = conv_out_size(w, kw, stride_w, pad_left, pad_right);
+  g.kh = kh, g.kw = kw;
+  g.stride_h = stride_h, g.stride_w = stride_w;
+  g.pad_top = pad_top, g.pad_left = pad_left;
+  g.groups = groups;
   return g;
 }
 
@@ -264,10 +259,8 @@ ConvGeom conv_transpose2d_geom(int64_t n, int64_t cin_t, int64_t h, int64_t w, i
   g.h = (h - 1) * stride - 2 * padding + kh + output_padding;
   g.w = (w - 1) * stride - 2 * padding + kw + output_padding;
   g.cout = cin_t;
-  g.oh = h;
-  g.ow = w;
-  g.kh = kh;
-  g.kw = kw;
+  g.oh = h, g.ow = w;
+  g.kh = kh, g.kw = kw;
   g.stride_h = g.stride_w = stride;
   g.pad_top = g.pad_left = padding;
   g.groups = groups;

@@ -31,12 +31,9 @@ template <class T>
 void sum_middle(const T* x, T* y, int64_t outer, int64_t d, int64_t inner, double alpha) {
   constexpr int64_t kBlock = 256;
   const int64_t block = std::max<int64_t>(1, std::min(inner, kBlock));
-  const int64_t blocks = (inner + block - 1) / block;
-  parallel_for(
-      outer * blocks,
-      [&](int64_t t) {
-        const int64_t o = t / blocks, i0 = (t % blocks) * block;
-        const int64_t len = std::min(block, inner - i0);
+  parallel_for_pieces(
+      outer, inner, block,
+      [&](int64_t o, int64_t i0, int64_t len) {
         double acc[kBlock] = {};
         for (int64_t k = 0; k < d; ++k) {
           const T* row = x + (o * d + k) * inner + i0;

@@ -19,12 +19,9 @@ void copy_blocks(const T* src, int64_t src_stride, T* dst, int64_t dst_stride, i
   if (blocks <= 0 || len <= 0) return;
   constexpr int64_t kPiece = 1 << 14;
   const int64_t piece = std::min(len, kPiece);
-  const int64_t pieces = (len + piece - 1) / piece;
-  parallel_for(
-      blocks * pieces,
-      [&](int64_t t) {
-        const int64_t b = t / pieces, start = (t % pieces) * piece;
-        const int64_t n = std::min(piece, len - start);
+  parallel_for_pieces(
+      blocks, len, piece,
+      [&](int64_t b, int64_t start, int64_t n) {
         std::memcpy(dst + b * dst_stride + start, src + b * src_stride + start,
                     static_cast<size_t>(n) * sizeof(T));
       },

@@ -208,24 +208,26 @@ TEST(ImageIO, DirectoryIsAnError) {
   expect_error([&] { read_image(dir.str()); }, dir.str(), "directory");
 }
 
+// The first half of the image file `full`, saved as `half`: reading it is an error naming
+// `half` and the problem.
+void expect_first_half_is_an_error(const std::string& full, const std::string& half,
+                                   const char* problem) {
+  std::vector<uint8_t> bytes = read_bytes(full);
+  ASSERT_GT(bytes.size(), 100u);  // headers and some image data
+  bytes.resize(bytes.size() / 2);
+  write_bytes(half, bytes);
+  expect_error([&] { read_image(half); }, half, problem);
+}
+
 TEST(ImageIO, TruncatedJpegIsAnError) {
   TempDir dir;
-  std::vector<uint8_t> bytes = read_bytes(kJpeg);
-  ASSERT_GT(bytes.size(), 1000u);
-  bytes.resize(bytes.size() / 2);
-  const std::string p = dir / "half.jpg";
-  write_bytes(p, bytes);
-  expect_error([&] { read_image(p); }, p, "truncated JPEG");
+  expect_first_half_is_an_error(kJpeg, dir / "half.jpg", "truncated JPEG");
 }
 
 TEST(ImageIO, TruncatedPngIsAnError) {
   TempDir dir;
   write_png(dir / "full.png", pattern(64, 64, 3));
-  std::vector<uint8_t> bytes = read_bytes(dir / "full.png");
-  bytes.resize(bytes.size() / 2);
-  const std::string p = dir / "half.png";
-  write_bytes(p, bytes);
-  expect_error([&] { read_image(p); }, p, "truncated PNG");
+  expect_first_half_is_an_error(dir / "full.png", dir / "half.png", "truncated PNG");
 }
 
 TEST(ImageIO, TextFileIsAnError) {

@@ -25,7 +25,8 @@ namespace {
 using data::testing::read_bytes;
 using data::testing::TempDir;
 using data::testing::write_bytes;
-using testing::small_dataset;
+using testing::endless_train_command;
+using testing::spawn;
 namespace fs = std::filesystem;
 
 Checkpoint small_checkpoint(float fill = 1.5f) {
@@ -139,47 +140,18 @@ TEST(TrainCheckpoint, AFullDiskDuringASaveKeepsThePreviousCheckpoint) {
 TEST(TrainCheckpoint, SigkillDuringASaveLeavesTheLastCheckpointLoadable) {
   TempDir tmp;
   const std::string out = tmp / "run", ckpt = out + "/latest.ckpt";
-  const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/train_pix2pix";
   // Wide layers make a 40 MB checkpoint: a save takes a good share of each step.
-  const std::vector<std::string> args = {exe,
-                                         "--data",
-                                         small_dataset(),
-                                         "--out",
-                                         out,
-                                         "--resolution",
-                                         "32",
-                                         "--ngf",
-                                         "32",
-                                         "--ndf",
-                                         "32",
-                                         "--landmark-loss",
-                                         "none",
-                                         "--device",
-                                         "cpu",
-                                         "--steps",
-                                         "1000000",
-                                         "--save-every",
-                                         "1",
-                                         "--sample-every",
-                                         "0",
-                                         "--threads",
-                                         "1"};
+  const std::vector<std::string> args = endless_train_command(out, 32, 1, {"--threads", "1"});
   int in_save = 0, kills = 0;
   for (int round = 0; round < 6; ++round) {
     fs::remove(ckpt + ".tmp");  // the last kill's remains (the next save would replace them)
-    const pid_t pid = ::fork();
+    std::vector<std::string> round_args = args;
+    if (round == 0)
+      round_args.push_back("--overwrite");
+    else
+      round_args.insert(round_args.end(), {"--resume", ckpt});
+    const pid_t pid = spawn(round_args, "/dev/null");
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(const_cast<char*>(round == 0 ? "--overwrite" : "--resume"));
-      if (round > 0) argv.push_back(const_cast<char*>(ckpt.c_str()));
-      argv.push_back(nullptr);
-      std::FILE* f = std::freopen("/dev/null", "w", stderr);
-      (void)f;
-      ::execv(exe.c_str(), argv.data());
-      std::_Exit(127);
-    }
     for (int i = 0; i < 30000 && !fs::exists(ckpt); ++i) ::usleep(1000);  // the first save
     for (int i = 0; i < 30000 && !fs::exists(ckpt + ".tmp"); ++i) ::usleep(1000);
     ::usleep(static_cast<useconds_t>(3000 * round));

@@ -35,6 +35,15 @@ bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
+// A tiny run of `steps` steps in tmp/run, saving a checkpoint every `save_every` steps (0:
+// at the end only).
+TrainOptions run_options(const TempDir& tmp, int64_t steps, int64_t save_every = 0) {
+  TrainOptions o = tiny_options(tmp / "run");
+  o.steps = steps;
+  o.save_every = save_every;
+  return o;
+}
+
 // The message of the Error run_training throws, or "" when it finishes.
 std::string run_error(const TrainOptions& o, const RunControl& c) {
   try {
@@ -68,9 +77,7 @@ nlohmann::json read_json(const std::string& path) {
 
 TEST(TrainNonFinite, NaNInTheInputStopsAndKeepsTheLastGoodCheckpoint) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 6;
-  o.save_every = 2;
+  TrainOptions o = run_options(tmp, 6, 2);
   RunControl c = quiet();
   c.batch_hook = [](int64_t step, PairedBatch& b) {
     if (step == 5) poison_first(b.input);
@@ -107,8 +114,7 @@ TEST(TrainNonFinite, NaNInTheInputStopsAndKeepsTheLastGoodCheckpoint) {
 
 TEST(TrainNonFinite, NaNInALossNamesTheTerm) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 4;
+  TrainOptions o = run_options(tmp, 4);
   RunControl c = quiet();
   c.batch_hook = [](int64_t step, PairedBatch& b) {
     if (step == 3) poison_first(b.mask);  // only the masked MSE sees the mask
@@ -121,9 +127,7 @@ TEST(TrainNonFinite, NaNInALossNamesTheTerm) {
 
 TEST(TrainNonFinite, NaNInAGradientIsCaughtBeforeItIsSaved) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 4;
-  o.save_every = 2;
+  TrainOptions o = run_options(tmp, 4, 2);
   RunControl c = quiet();
   int backward = 0;
   // Step 2's G gradient: the update makes a weight NaN after the step's losses were read,
@@ -141,8 +145,7 @@ TEST(TrainNonFinite, NaNInAGradientIsCaughtBeforeItIsSaved) {
 
 TEST(TrainNonFinite, SkipHoldsBackTheBadUpdateAndCountsIt) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 5;
+  TrainOptions o = run_options(tmp, 5);
   o.on_nonfinite = "skip";
   RunControl c = quiet();
   int backward = 0;
@@ -165,8 +168,7 @@ TEST(TrainNonFinite, SkipHoldsBackTheBadUpdateAndCountsIt) {
 
 TEST(TrainNonFinite, SkipPutsBackTheBatchNormStatisticsOfANaNInput) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 4;
+  TrainOptions o = run_options(tmp, 4);
   o.on_nonfinite = "skip";
   RunControl c = quiet();
   c.batch_hook = [](int64_t step, PairedBatch& b) {
@@ -183,8 +185,7 @@ TEST(TrainNonFinite, SkipPutsBackTheBatchNormStatisticsOfANaNInput) {
 
 TEST(TrainNonFinite, SkipStopsAfterTooManyBadStepsInARow) {
   TempDir tmp;
-  TrainOptions o = tiny_options(tmp / "run");
-  o.steps = 8;
+  TrainOptions o = run_options(tmp, 8);
   o.on_nonfinite = "skip";
   o.max_nonfinite_skips = 3;
   RunControl c = quiet();

@@ -116,6 +116,24 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+// Whether a line of the text file at `path` contains `text` (a tool's log names something).
+bool mentions(const std::string& path, const std::string& text) {
+  for (const auto& l : read_lines(path))
+    if (l.find(text) != std::string::npos) return true;
+  return false;
+}
+
+// remove_mask on `photo` with `args` exits with 1, writes no output and names `option`.
+void expect_remove_mask_refuses(const std::string& photo, const std::string& args,
+                                const std::string& option, const TempDir& tmp) {
+  const std::string out = tmp / "refused.png", log = tmp / "refused.txt";
+  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
+                " --output " + out + " " + args + " --device cpu > " + log + " 2>&1"),
+            1);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(mentions(log, option));
+}
+
 json read_json(const std::string& path) {
   std::ifstream in(path);
   json j;
@@ -609,15 +627,7 @@ TEST(ToolsRemoveMask, HandGivenFaceBoxAndOverlay) {
   EXPECT_GT(drawn, changed_inside / 2);  // the region is tinted and the box and points drawn
 
   // A malformed box is refused, naming the option, and nothing is written.
-  const std::string out2 = tmp / "out2.png";
-  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
-                " --output " + out2 + " --face 1,2,3 --device cpu > " + tmp / "log2.txt 2>&1"),
-            1);
-  EXPECT_FALSE(fs::exists(out2));
-  bool named = false;
-  for (const auto& l : read_lines(tmp / "log2.txt"))
-    named = named || l.find("--face") != std::string::npos;
-  EXPECT_TRUE(named);
+  expect_remove_mask_refuses(photo, "--face 1,2,3", "--face", tmp);
 }
 
 // The CNN detector, the default: a photo of a person wearing a mask, its face found, pasted,
@@ -643,10 +653,7 @@ TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
   EXPECT_TRUE(cnn);
   EXPECT_TRUE(timed);
   // It restarted itself with sleeping OpenMP waits (no policy was set by the caller).
-  bool passive = false;
-  for (const auto& l : read_lines(tmp / "log.txt"))
-    passive = passive || l.find("OMP_WAIT_POLICY=passive") != std::string::npos;
-  EXPECT_TRUE(passive);
+  EXPECT_TRUE(mentions(tmp / "log.txt", "OMP_WAIT_POLICY=passive"));
   const dt::Image before = dt::read_image(photo), after = dt::read_image(out),
                   shown = dt::read_image(ov);
   ASSERT_EQ(after.width, before.width);
@@ -657,15 +664,7 @@ TEST(ToolsRemoveMask, FindsAMaskedFaceWithTheCnnDetectorByDefault) {
       white += shown.at(x, y, 0) == 255 && shown.at(x, y, 1) == 255 && shown.at(x, y, 2) == 255;
   EXPECT_GT(white, 20);
   // A CNN threshold outside its range is refused, naming the option.
-  const std::string out2 = tmp / "out2.png";
-  EXPECT_EQ(run(kBin + "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " + photo +
-                " --output " + out2 + " --min-score 0.1 --device cpu > " + tmp / "log2.txt 2>&1"),
-            1);
-  EXPECT_FALSE(fs::exists(out2));
-  bool named = false;
-  for (const auto& l : read_lines(tmp / "log2.txt"))
-    named = named || l.find("--min-score") != std::string::npos;
-  EXPECT_TRUE(named);
+  expect_remove_mask_refuses(photo, "--min-score 0.1", "--min-score", tmp);
 }
 
 // Without the CNN's weights: the default falls back on dlib's detector and says so; asking
@@ -678,27 +677,18 @@ TEST(ToolsRemoveMask, WithoutTheCnnWeightsFallsBackOrNamesTheFolder) {
                            "/remove_mask --checkpoint " + tiny_checkpoint(true) + " --input " +
                            photos[0] + " --device cpu";
   ASSERT_EQ(run(base + " --output " + tmp / "a.png" + " > " + tmp / "a.txt 2>&1"), 0);
-  bool fell_back = false;
-  for (const auto& l : read_lines(tmp / "a.txt"))
-    fell_back = fell_back || l.find("using dlib's HOG detector") != std::string::npos;
-  EXPECT_TRUE(fell_back);
+  EXPECT_TRUE(mentions(tmp / "a.txt", "using dlib's HOG detector"));
   EXPECT_TRUE(fs::exists(tmp / "a.png"));
 
   EXPECT_EQ(run(base + " --detector cnn --output " + tmp / "b.png" + " > " + tmp / "b.txt 2>&1"),
             1);
   EXPECT_FALSE(fs::exists(tmp / "b.png"));
-  bool named = false;
-  for (const auto& l : read_lines(tmp / "b.txt"))
-    named = named || l.find(tmp / "no_shared") != std::string::npos;
-  EXPECT_TRUE(named);
+  EXPECT_TRUE(mentions(tmp / "b.txt", tmp / "no_shared"));
 
   EXPECT_EQ(run(base + " --detector-weights " + tmp / "nowhere" + " --output " + tmp / "c.png" +
                 " > " + tmp / "c.txt 2>&1"),
             1);
-  named = false;
-  for (const auto& l : read_lines(tmp / "c.txt"))
-    named = named || l.find(tmp / "nowhere") != std::string::npos;
-  EXPECT_TRUE(named);
+  EXPECT_TRUE(mentions(tmp / "c.txt", tmp / "nowhere"));
 }
 
 TEST(ToolsRemoveMask, PhotoWithoutAFaceExitsWithTwoAndWritesNothing) {

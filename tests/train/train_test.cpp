@@ -26,9 +26,11 @@
 using maskoff::Error;
 using maskoff::Tensor;
 using maskoff::data::testing::TempDir;
+using maskoff::train::testing::endless_train_command;
 using maskoff::train::testing::quiet;
 using maskoff::train::testing::read_lines;
 using maskoff::train::testing::small_dataset;
+using maskoff::train::testing::spawn;
 using maskoff::train::testing::tiny_options;
 namespace fs = std::filesystem;
 namespace tr = maskoff::train;
@@ -207,39 +209,8 @@ TEST(TrainRun, RefusesToOverwriteAnExistingRun) {
 TEST(TrainRun, ProgramSavesACheckpointOnCtrlC) {
   TempDir tmp;
   const std::string out = tmp / "run", log = tmp / "log.txt";
-  const std::string exe = std::string(MASKOFF_BINARY_DIR) + "/train_pix2pix";
-  const std::vector<std::string> args = {exe,
-                                         "--data",
-                                         small_dataset(),
-                                         "--out",
-                                         out,
-                                         "--resolution",
-                                         "32",
-                                         "--ngf",
-                                         "8",
-                                         "--ndf",
-                                         "8",
-                                         "--landmark-loss",
-                                         "none",
-                                         "--device",
-                                         "cpu",
-                                         "--steps",
-                                         "1000000",
-                                         "--save-every",
-                                         "0",
-                                         "--sample-every",
-                                         "0"};
-  const pid_t pid = ::fork();
+  const pid_t pid = spawn(endless_train_command(out, 8, 0), log);
   ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::FILE* f = std::freopen(log.c_str(), "w", stderr);
-    (void)f;
-    ::execv(exe.c_str(), argv.data());
-    std::_Exit(127);
-  }
   // Interrupt once a few steps are logged (waiting at most a minute).
   for (int i = 0; i < 600 && read_lines(out + "/train_log.csv").size() < 4; ++i) ::usleep(100000);
   ::kill(pid, SIGINT);

@@ -3,6 +3,7 @@
 #pragma once
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -74,6 +75,51 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   return lines;
+}
+
+// The command line of a train_pix2pix run on small_dataset() that only a signal ends: 32x32,
+// generator and discriminator `width` wide, CPU, no landmark loss, no sample grids, a
+// checkpoint every `save_every` steps (0: on exit only), then `extra`.
+inline std::vector<std::string> endless_train_command(const std::string& out, int width,
+                                                      int save_every,
+                                                      const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {std::string(MASKOFF_BINARY_DIR) + "/train_pix2pix",
+                                   "--data",
+                                   small_dataset(),
+                                   "--out",
+                                   out,
+                                   "--resolution",
+                                   "32",
+                                   "--ngf",
+                                   std::to_string(width),
+                                   "--ndf",
+                                   std::to_string(width),
+                                   "--landmark-loss",
+                                   "none",
+                                   "--device",
+                                   "cpu",
+                                   "--steps",
+                                   "1000000",
+                                   "--save-every",
+                                   std::to_string(save_every),
+                                   "--sample-every",
+                                   "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// Runs args[0] with `args` in a child process whose stderr goes to `stderr_path`; returns
+// the child's pid (the test waits for it).
+inline pid_t spawn(const std::vector<std::string>& args, const std::string& stderr_path) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::FILE* f = std::freopen(stderr_path.c_str(), "w", stderr);
+  (void)f;
+  ::execv(argv[0], argv.data());
+  std::_Exit(127);
 }
 
 }  // namespace maskoff::train::testing

@@ -164,21 +164,23 @@ T atomicCAS(T* p, T compare, T v) {
   __atomic_compare_exchange(p, &compare, &v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
   return compare;  // the old value, whether or not the swap happened
 }
-template <class T>
-T atomicMin(T* p, T v) {
+// Stores v while before(v, *p) holds, retrying when another thread wrote in between;
+// returns the value it replaced (or the one that won).
+template <class T, class Before>
+T atomic_keep_first(T* p, T v, Before before) {
   T old = *p;
-  while (v < old &&
+  while (before(v, old) &&
          !__atomic_compare_exchange(p, &old, &v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
   }
   return old;
 }
 template <class T>
+T atomicMin(T* p, T v) {
+  return atomic_keep_first(p, v, [](T a, T b) { return a < b; });
+}
+template <class T>
 T atomicMax(T* p, T v) {
-  T old = *p;
-  while (v > old &&
-         !__atomic_compare_exchange(p, &old, &v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-  }
-  return old;
+  return atomic_keep_first(p, v, [](T a, T b) { return a > b; });
 }
 template <class T>
 T atomicAnd(T* p, T v) {
