@@ -280,6 +280,7 @@ MaskTemplate procedural_template(MaskType type, MaskView view) {
   static const float kBase[][3] = {{172, 206, 232}, {120, 180, 225}, {125, 192, 178},
                                    {236, 236, 230}, {236, 236, 230}, {62, 62, 68},
                                    {112, 132, 152}, {172, 206, 232}};
+  static_assert(std::size(kBase) == static_cast<size_t>(MaskType::Procedural) + 1);
   const float* base = kBase[static_cast<size_t>(type)];
   const double x_end = xb + u_max * (xr - xb);
   Image img(W, H, 4, 0);

@@ -17,9 +17,11 @@ inline void parallel_for(int64_t n, F&& f, int64_t grain = kParallelGrain) {
 
 // f(r, start, len) for every row r in [0, rows) and every piece [start, start + len) of
 // [0, cols) cut every `piece` columns, in parallel over the (row, piece) pairs: work along
-// long rows still spreads over threads when there is a single row. `grain` counts pairs.
+// long rows still spreads over threads when there is a single row. `grain` counts pairs; a
+// `piece` below 1 counts as 1.
 template <class F>
 inline void parallel_for_pieces(int64_t rows, int64_t cols, int64_t piece, F&& f, int64_t grain) {
+  piece = std::max<int64_t>(1, piece);
   const int64_t pieces = (cols + piece - 1) / piece;
   parallel_for(
       rows * pieces,

@@ -17,6 +17,7 @@
 // on an order CUDA does not promise.
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <random>
@@ -93,7 +94,7 @@ const char* op_name(WarpOp op) {
   static const char* const kNames[] = {"__shfl_sync",     "__shfl_up_sync", "__shfl_down_sync",
                                        "__shfl_xor_sync", "__ballot_sync",  "__syncwarp"};
   const auto i = static_cast<size_t>(op);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "?";
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 std::string hex(unsigned v) {
